@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { createAccessService } from './features/access/service.js';
+import { productRoutes } from './features/products/routes.js';
+import { createProductService } from './features/products/service.js';
+import { systemRoutes } from './features/system/routes.js';
+import { installAuth } from './http/auth.js';
+import { installProblemHandlers } from './http/problem.js';
+import { ProblemSchema } from './http/schemas.js';
+import { validatorCompiler } from './http/validation.js';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/**
+ * Builds the application without listening: the map of the system. `server.ts` listens;
+ * tests drive it with `app.inject`.
+ */
+export async function buildApp({ config, database, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    bodyLimit: config.bodyLimitBytes,
+    // Honour a caller's request id (from a proxy) so logs can be correlated end to end.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    trustProxy: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.addSchema(ProblemSchema);
+  installProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'dpp-compliance',
+        version: '0.1.0',
+        description: 'Digital Product Passports and EU environmental compliance data for a product catalog.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key: dpp_<id>_<secret>' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const access = createAccessService(database.db);
+  const products = createProductService(database.db);
+
+  await app.register(systemRoutes, { database });
+  await app.register(
+    async (api) => {
+      installAuth(api, access);
+      await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

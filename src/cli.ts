@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openConfiguredDatabase, type Database } from './db/database.js';
+import { AppError } from './errors.js';
+import { createAccessService } from './features/access/service.js';
+import { importProducts } from './features/products/import.js';
+import { formatFrom, type ImportFormat } from './features/products/row-sources.js';
+import { startServer } from './server.js';
+import { createProgress } from './lib/progress.js';
+
+/** Runs a command against the configured database and closes it afterwards. */
+async function withDatabase<T>(run: (database: Database, config: Config) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config);
+  try {
+    return await run(database, config);
+  } finally {
+    await database.close();
+  }
+}
+
+const program = new Command('dpp')
+  .description('Digital Product Passports and EU compliance data for a product catalog')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the HTTP API (migrates first; seeds a demo organisation into an empty embedded database)')
+  .action(async () => {
+    await startServer(loadConfig());
+  });
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date and exit')
+  .action(() =>
+    withDatabase(async (database) => {
+      const applied = (await database.migrate()).results ?? [];
+      console.log(applied.length ? applied.map((r) => `applied ${r.migrationName}`).join('\n') : 'schema is up to date');
+    }),
+  );
+
+const keys = program.command('keys').description('manage API keys');
+keys
+  .command('create')
+  .description('create an API key (and the organisation when new); prints the key alone on the last line')
+  .requiredOption('--org <slug>', 'organisation slug')
+  .option('--scopes <list>', 'comma-separated: read, write, admin', 'read,write')
+  .option('--name <name>', 'a label to recognise the key by')
+  .action((opts: { org: string; scopes: string; name?: string }) =>
+    withDatabase(async ({ db }) => {
+      const created = await createAccessService(db).createKey(opts);
+      console.error(`created key dpp_${created.id} for ${created.organisation} with scopes ${created.scopes.join(',')}`);
+      console.error('store it now: it is not shown again');
+      process.stdout.write(created.key + '\n');
+    }),
+  );
+keys
+  .command('list')
+  .description('list the keys of an organisation (never the secrets)')
+  .requiredOption('--org <slug>', 'organisation slug')
+  .option('--json', 'print JSON')
+  .action((opts: { org: string; json?: boolean }) =>
+    withDatabase(async ({ db }) => {
+      const list = await createAccessService(db).listKeys(opts.org);
+      if (opts.json) return console.log(JSON.stringify(list, null, 2));
+      console.log(['PREFIX', 'SCOPES', 'CREATED', 'LAST USED', 'REVOKED', 'NAME'].join('\t'));
+      for (const k of list) {
+        console.log([k.prefix, k.scopes.join(','), k.created_at, k.last_used_at ?? '-', k.revoked_at ?? '-', k.name ?? ''].join('\t'));
+      }
+    }),
+  );
+keys
+  .command('revoke <prefix>')
+  .description('revoke a key by its prefix (dpp_<id>) or the whole key')
+  .action((prefix: string) =>
+    withDatabase(async ({ db }) => {
+      if (!(await createAccessService(db).revokeKey(prefix))) {
+        console.error(`no active key ${prefix}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(`revoked ${prefix}`);
+    }),
+  );
+
+program
+  .command('import <file>')
+  .description('import products from CSV or NDJSON (upsert by external_id, else EAN); "-" reads stdin')
+  .requiredOption('--org <slug>', 'organisation slug')
+  .addOption(new Option('--format <format>', 'file format (default: from the file name)').choices(['csv', 'ndjson']))
+  .option('--json', 'print the summary as JSON')
+  .action((file: string, opts: { org: string; format?: ImportFormat; json?: boolean }) =>
+    withDatabase(async ({ db }) => {
+      const format = opts.format ?? formatFrom(path.basename(file));
+      if (!format) throw new Error(`cannot tell the format of ${file}; pass --format csv|ndjson`);
+      const org = await createAccessService(db).requireOrganisation(opts.org);
+      const stream = file === '-' ? process.stdin : fs.createReadStream(file);
+      const total = file === '-' ? undefined : fs.statSync(file).size;
+      const progress = createProgress(stream, total);
+      const summary = await importProducts(db, org.id, progress.stream, format, progress.update);
+      progress.stop();
+      if (opts.json) return console.log(JSON.stringify(summary, null, 2));
+      console.log(
+        `${summary.rows} rows: ${summary.created} created, ${summary.updated} updated, ${summary.failed} failed (${summary.duration_ms} ms)`,
+      );
+      for (const f of summary.failures) console.log(`  line ${f.line}: ${f.reason}`);
+      if (summary.failures_truncated) console.log('  … more failures not shown');
+      if (summary.failed > 0) process.exitCode = 2;
+    }),
+  );
+
+program.parseAsync().catch((e: unknown) => {
+  if (e instanceof ConfigError) console.error(`configuration error: ${e.message}`);
+  else if (e instanceof AppError) console.error(`error: ${e.message}`);
+  else console.error(e);
+  process.exit(1);
+});

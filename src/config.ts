@@ -1,0 +1,92 @@
+import path from 'node:path';
+
+/** Log levels pino understands. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** A postgres:// URL switches storage to PostgreSQL; undefined means the embedded SQLite file. */
+  readonly databaseUrl: string | undefined;
+  readonly publicBaseUrl: string;
+  readonly logLevel: LogLevel;
+  /** Largest JSON request body, in bytes. */
+  readonly bodyLimitBytes: number;
+  /** Largest streamed import body (CSV / NDJSON), in bytes. */
+  readonly importLimitBytes: number;
+  /** Seed a demo organisation, key and products into an empty database at `serve`. */
+  readonly demoSeed: boolean;
+}
+
+/** A configuration value that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function url(name: string, raw: string, protocols: string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL, got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+/**
+ * Reads the configuration from environment variables once, typed and frozen.
+ * A bad value throws a ConfigError naming the variable, so the process stops before it serves.
+ *
+ * @example
+ * const config = loadConfig({ PORT: '3000' }); // config.publicBaseUrl === 'http://localhost:3000'
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  const databaseUrl = env.DATABASE_URL?.trim()
+    ? url('DATABASE_URL', env.DATABASE_URL.trim(), ['postgres:', 'postgresql:'])
+    : undefined;
+  const publicBaseUrl = url(
+    'PUBLIC_BASE_URL',
+    env.PUBLIC_BASE_URL?.trim() || `http://localhost:${port}`,
+    ['http:', 'https:'],
+  ).replace(/\/+$/, '');
+  return Object.freeze({
+    port,
+    host: env.HOST?.trim() || '0.0.0.0',
+    dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
+    databaseUrl,
+    publicBaseUrl,
+    logLevel,
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    importLimitBytes: integer(env, 'IMPORT_LIMIT_BYTES', 2_147_483_648, 1024, Number.MAX_SAFE_INTEGER),
+    demoSeed: boolean(env, 'DEMO_SEED', databaseUrl === undefined),
+  });
+}

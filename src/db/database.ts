@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
+import pg from 'pg';
+import type { Dialect } from './dialect.js';
+import { migrations } from './migrations/index.js';
+import type { Schema } from './schema.js';
+
+export interface Database {
+  readonly db: Kysely<Schema>;
+  readonly dialect: Dialect;
+  /** Runs every pending migration; safe to call from several processes at once. */
+  migrate(): Promise<MigrationResultSet>;
+  /** True when a trivial query answers (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent, SQLite at `sqliteFile`. */
+  databaseUrl?: string | undefined;
+  sqliteFile?: string;
+  /** PostgreSQL schema to use (tests give each run its own); created when missing. */
+  pgSchema?: string;
+  poolSize?: number;
+}
+
+/** The SQLite file used when DATABASE_URL is unset. */
+export function defaultSqliteFile(dataDir: string): string {
+  return path.join(dataDir, 'dpp.sqlite');
+}
+
+/**
+ * Opens the database: PostgreSQL when a URL is given, else the embedded SQLite file.
+ *
+ * @example
+ * const database = await createDatabase({ sqliteFile: './data/dpp.sqlite' });
+ * await database.migrate();
+ */
+export async function createDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.poolSize ?? 10);
+  if (!options.sqliteFile) throw new Error('createDatabase needs databaseUrl or sqliteFile');
+  return openSqlite(options.sqliteFile);
+}
+
+function openSqlite(file: string): Database {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const connection = new SQLite(file);
+  // WAL lets readers run beside the writer; NORMAL is durable across process crashes in WAL mode.
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma('busy_timeout = 5000');
+  connection.pragma('cache_size = -65536');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: connection }) });
+  return wrap(db, 'sqlite');
+}
+
+async function openPostgres(url: string, schema: string | undefined, max: number): Promise<Database> {
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid PostgreSQL schema name "${schema}"`);
+  if (schema) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await admin.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return wrap(db, 'postgres');
+}
+
+function wrap(db: Kysely<Schema>, dialect: Dialect): Database {
+  return {
+    db,
+    dialect,
+    async migrate() {
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => migrations(dialect) },
+      });
+      const result = await migrator.migrateToLatest();
+      if (result.error) throw result.error;
+      return result;
+    },
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/** Opens the database the configuration names and brings its schema up to date. */
+export async function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<Database> {
+  const database = await createDatabase({ databaseUrl: config.databaseUrl, sqliteFile: defaultSqliteFile(config.dataDir) });
+  try {
+    await database.migrate();
+  } catch (e) {
+    await database.close();
+    throw e;
+  }
+  return database;
+}

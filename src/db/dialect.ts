@@ -1,0 +1,30 @@
+/**
+ * The named places where SQLite and PostgreSQL differ. Everything else is one query for both.
+ */
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Column type for a boolean: SQLite has none and stores 0/1. */
+export function booleanColumn(dialect: Dialect): 'integer' | 'boolean' {
+  return dialect === 'sqlite' ? 'integer' : 'boolean';
+}
+
+/** Reads a stored boolean (0/1 on SQLite, boolean on PostgreSQL). */
+export function toBool(value: number | boolean | null | undefined): boolean | null {
+  if (value === null || value === undefined) return null;
+  return value === true || value === 1;
+}
+
+/** Value to write into a boolean column. PostgreSQL accepts '1'/'0' as boolean input too. */
+export function fromBool(value: boolean | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  return value ? 1 : 0;
+}
+
+/** Is this driver error a unique-constraint violation? */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string } | null;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Most bind parameters one statement may carry (SQLite 32766, PostgreSQL 65535), with headroom. */
+export const MAX_PARAMS = 30_000;

@@ -1,0 +1,92 @@
+/**
+ * One error type for everything the service refuses on purpose, a catalogue of factories,
+ * and one RFC 9457 renderer. Routes and services throw `errors.x(...)`; the HTTP layer renders.
+ */
+
+export interface FieldError {
+  /** JSON pointer-ish path of the offending field, e.g. `/materials/0/percentage` or `line 12: ean`. */
+  field: string;
+  /** The rule that was broken, stable for clients (e.g. `format`, `maximum`, `required`, `check_digit`). */
+  rule: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extra: string]: unknown;
+}
+
+const TYPE_BASE = 'https://dpp-compliance.dev/problems/';
+
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail: string,
+    readonly fieldErrors?: FieldError[],
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(detail);
+  }
+
+  toProblem(instance?: string): Problem {
+    return {
+      type: TYPE_BASE + this.code.replaceAll('_', '-'),
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+      ...(instance ? { instance } : {}),
+      ...(this.fieldErrors ? { errors: this.fieldErrors } : {}),
+      ...this.extra,
+    };
+  }
+}
+
+/** The catalogue: every deliberate refusal the service makes. */
+export const errors = {
+  validation: (detail: string, fieldErrors: FieldError[]) =>
+    new AppError(400, 'validation_failed', 'Request validation failed', detail, fieldErrors),
+  malformedBody: (detail: string) => new AppError(400, 'malformed_body', 'Malformed request body', detail),
+  unauthenticated: (detail: string) => new AppError(401, 'unauthenticated', 'Authentication required', detail),
+  forbidden: (scope: string) =>
+    new AppError(403, 'insufficient_scope', 'Insufficient scope', `This API key lacks the "${scope}" scope.`, undefined, {
+      required_scope: scope,
+    }),
+  notFound: (what: string, detail?: string) =>
+    new AppError(404, 'not_found', 'Not found', detail ?? `${what} not found.`),
+  conflict: (detail: string, extra?: Record<string, unknown>) =>
+    new AppError(409, 'conflict', 'Conflict', detail, undefined, extra),
+  payloadTooLarge: (limit: number) =>
+    new AppError(413, 'payload_too_large', 'Payload too large', `The request body exceeds the limit of ${limit} bytes.`, undefined, {
+      limit_bytes: limit,
+    }),
+  unsupportedMediaType: (got: string, accepted: string[]) =>
+    new AppError(
+      415,
+      'unsupported_media_type',
+      'Unsupported media type',
+      `Content-Type "${got}" is not accepted here; use ${accepted.join(' or ')}.`,
+    ),
+  unavailable: (detail: string) => new AppError(503, 'unavailable', 'Service unavailable', detail),
+};
+
+/** Renders an unexpected error: details stay in the log, the client gets a generic 500. */
+export function internalProblem(instance?: string): Problem {
+  return {
+    type: TYPE_BASE + 'internal-error',
+    title: 'Internal server error',
+    status: 500,
+    detail: 'An unexpected error occurred; it has been logged.',
+    code: 'internal_error',
+    ...(instance ? { instance } : {}),
+  };
+}

@@ -1,0 +1,123 @@
+import type { Kysely } from 'kysely';
+import type { Schema } from '../../db/schema.js';
+import { errors } from '../../errors.js';
+import { newId } from '../../lib/ids.js';
+import { nowIso } from '../../lib/time.js';
+import { generateKey, keyIdOf, keyMatches, parseScopes, type Scope } from './key-format.js';
+import { createAccessRepository } from './repository.js';
+
+/** Who is calling: resolved from the Bearer key on every /api/v1 request. */
+export interface Principal {
+  orgId: string;
+  keyId: string;
+  scopes: Scope[];
+}
+
+export interface KeySummary {
+  id: string;
+  prefix: string;
+  organisation: string;
+  name: string | null;
+  scopes: Scope[];
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** last_used_at is refreshed at most this often, so authentication is not a write per request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+/**
+ * Organisations and API keys: creation, listing, revocation, and authentication of a presented key.
+ * The CLI (`dpp keys …`) and the auth hook both call this.
+ */
+export function createAccessService(db: Kysely<Schema>) {
+  const repo = createAccessRepository(db);
+
+  async function ensureOrganisation(slug: string, name?: string) {
+    if (!SLUG_RE.test(slug)) {
+      throw errors.validation(`Organisation slug "${slug}" is invalid.`, [
+        { field: 'org', rule: 'pattern', message: 'lowercase letters, digits and hyphens, at most 63 characters' },
+      ]);
+    }
+    await repo.insertOrganisation({ id: newId(), slug, name: name ?? slug, created_at: nowIso() });
+    // Re-read: another process may have created it first (insert does nothing on conflict).
+    return (await repo.findOrganisationBySlug(slug))!;
+  }
+
+  async function requireOrganisation(slug: string) {
+    const org = await repo.findOrganisationBySlug(slug);
+    if (!org) throw errors.notFound('Organisation', `Organisation "${slug}" does not exist.`);
+    return org;
+  }
+
+  return {
+    ensureOrganisation,
+    requireOrganisation,
+    countOrganisations: () => repo.countOrganisations(),
+
+    /** Creates a key (and the organisation when new). The returned `key` is shown once, never stored. */
+    async createKey(input: { org: string; scopes: string | readonly string[]; name?: string }) {
+      let scopes: Scope[];
+      try {
+        scopes = parseScopes(input.scopes);
+      } catch (e) {
+        throw errors.validation((e as Error).message, [{ field: 'scopes', rule: 'enum', message: (e as Error).message }]);
+      }
+      const org = await ensureOrganisation(input.org);
+      const generated = generateKey();
+      const created_at = nowIso();
+      await repo.insertKey({
+        id: generated.id,
+        org_id: org.id,
+        name: input.name ?? null,
+        secret_hash: generated.hash,
+        scopes: scopes.join(','),
+        created_at,
+        last_used_at: null,
+        revoked_at: null,
+      });
+      return { key: generated.key, id: generated.id, organisation: org.slug, org_id: org.id, scopes, created_at };
+    },
+
+    async listKeys(orgSlug: string): Promise<KeySummary[]> {
+      const org = await requireOrganisation(orgSlug);
+      const rows = await repo.listKeys(org.id);
+      return rows.map((r) => ({
+        id: r.id,
+        prefix: `dpp_${r.id}`,
+        organisation: org.slug,
+        name: r.name,
+        scopes: r.scopes.split(',') as Scope[],
+        created_at: r.created_at,
+        last_used_at: r.last_used_at,
+        revoked_at: r.revoked_at,
+      }));
+    },
+
+    /** Revokes by id or by `dpp_<id>` prefix; false when no active key had that id. */
+    async revokeKey(idOrPrefix: string): Promise<boolean> {
+      const id = idOrPrefix.replace(/^dpp_/, '').split('_')[0] ?? '';
+      return repo.revokeKey(id, nowIso());
+    },
+
+    /** Resolves a presented key to its principal, or throws 401. */
+    async authenticate(key: string | undefined): Promise<Principal> {
+      if (!key) throw errors.unauthenticated('Send an API key as "Authorization: Bearer <key>".');
+      const id = keyIdOf(key);
+      const row = id ? await repo.findKeyById(id) : undefined;
+      // Hash comparison runs in constant time; an unknown id compares against a dummy so timing is alike.
+      const matches = keyMatches(key, row?.secret_hash ?? '0'.repeat(64));
+      if (!row || !matches) throw errors.unauthenticated('The API key is not valid.');
+      if (row.revoked_at) throw errors.unauthenticated('The API key has been revoked.');
+      const now = Date.now();
+      if (!row.last_used_at || now - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS) {
+        await repo.touchKey(row.id, new Date(now).toISOString());
+      }
+      return { orgId: row.org_id, keyId: row.id, scopes: row.scopes.split(',') as Scope[] };
+    },
+  };
+}
+
+export type AccessService = ReturnType<typeof createAccessService>;

@@ -1,0 +1,245 @@
+import type { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../../db/dialect.js';
+import type { NewProductRow, Schema } from '../../db/schema.js';
+import { AppError } from '../../errors.js';
+import { newId } from '../../lib/ids.js';
+import { nowIso } from '../../lib/time.js';
+import { createProductRepository } from './repository.js';
+import { readRows, type ImportFormat, type SourceRow } from './row-sources.js';
+import type { ImportSummary } from './schemas.js';
+import { gtinColumns } from './service.js';
+
+/** Rows written per transaction: big enough to amortise a commit, small enough for both dialects' parameter limits. */
+const BATCH_ROWS = 1000;
+const MAX_REPORTED_FAILURES = 1000;
+const MAX_TEXT = { title: 1000, external_id: 200, brand: 300, category: 300, description: 100_000 } as const;
+
+/** Column aliases accepted in files, mapped to catalog fields; any other column goes to `attributes`. */
+const ALIASES: Record<string, keyof typeof MAX_TEXT | 'ean' | 'attributes'> = {
+  title: 'title',
+  name: 'title',
+  product_name: 'title',
+  ean: 'ean',
+  gtin: 'ean',
+  upc: 'ean',
+  external_id: 'external_id',
+  sku: 'external_id',
+  brand: 'brand',
+  manufacturer: 'brand',
+  category: 'category',
+  description: 'description',
+  attributes: 'attributes',
+};
+
+interface RowFields {
+  title?: string;
+  ean?: string;
+  external_id?: string;
+  brand?: string;
+  category?: string;
+  description?: string;
+  attributes: Record<string, unknown>;
+}
+
+class RowError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(message);
+  }
+}
+
+/** Maps one input record to catalog fields. Empty cells and nulls mean "not given". */
+function fieldsOf(record: Record<string, unknown>): RowFields {
+  const out: RowFields = { attributes: {} };
+  for (const [rawKey, value] of Object.entries(record)) {
+    if (value === null || value === undefined || value === '') continue;
+    const key = rawKey.trim().toLowerCase();
+    const field = ALIASES[key];
+    if (!field) {
+      out.attributes[rawKey.trim()] = value;
+    } else if (field === 'attributes') {
+      const parsed = typeof value === 'string' ? safeJson(value) : value;
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RowError('attributes', 'attributes must be a JSON object');
+      Object.assign(out.attributes, parsed);
+    } else {
+      if (typeof value === 'object') throw new RowError(field, `${field} must be text`);
+      const text = String(value).trim();
+      if (field !== 'ean' && text.length > MAX_TEXT[field]) {
+        throw new RowError(field, `${field} is longer than ${MAX_TEXT[field]} characters`);
+      }
+      if (text) out[field] = text;
+    }
+  }
+  return out;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Pending {
+  line: number;
+  fields: RowFields;
+  gtin: ReturnType<typeof gtinColumns>;
+}
+
+/**
+ * Streams rows into the catalog of one organisation, upserting by `external_id` (when the row has one)
+ * or else by EAN/GTIN. Rows are written in batches, each in its own transaction, so good rows land even
+ * when others fail, and memory stays flat whatever the file size.
+ *
+ * @example
+ * const summary = await importProducts(db, orgId, fs.createReadStream('catalog.csv'), 'csv');
+ */
+export async function importProducts(
+  db: Kysely<Schema>,
+  orgId: string,
+  stream: Readable,
+  format: ImportFormat,
+  onProgress?: (rowsDone: number) => void,
+): Promise<ImportSummary> {
+  const started = Date.now();
+  const summary: ImportSummary = { created: 0, updated: 0, failed: 0, rows: 0, failures: [], failures_truncated: false, duration_ms: 0 };
+  const fail = (line: number, reason: string, field?: string) => {
+    summary.failed++;
+    if (summary.failures.length < MAX_REPORTED_FAILURES) summary.failures.push({ line, reason, ...(field ? { field } : {}) });
+    else summary.failures_truncated = true;
+  };
+
+  let batch: Pending[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const rows = batch;
+    batch = [];
+    await writeBatchWithRetry(db, orgId, rows, summary, fail);
+    onProgress?.(summary.rows);
+  };
+
+  for await (const item of readRows(stream, format) as AsyncIterable<SourceRow>) {
+    summary.rows++;
+    if ('error' in item) {
+      fail(item.line, item.error);
+      continue;
+    }
+    try {
+      const fields = fieldsOf(item.record);
+      const gtin = gtinColumns(fields.ean, 'ean');
+      batch.push({ line: item.line, fields, gtin });
+    } catch (e) {
+      if (e instanceof RowError) fail(item.line, e.message, e.field);
+      else if (e instanceof AppError) fail(item.line, e.message, 'ean');
+      else throw e;
+      continue;
+    }
+    if (batch.length >= BATCH_ROWS) await flush();
+  }
+  await flush();
+  summary.duration_ms = Date.now() - started;
+  return summary;
+}
+
+/** A concurrent writer may take a GTIN between our read and our write: re-read and try again. */
+async function writeBatchWithRetry(
+  db: Kysely<Schema>,
+  orgId: string,
+  rows: Pending[],
+  summary: ImportSummary,
+  fail: (line: number, reason: string, field?: string) => void,
+) {
+  for (let attempt = 1; ; attempt++) {
+    const local = { created: 0, updated: 0, failures: [] as Array<[number, string, string?]> };
+    try {
+      await db.transaction().execute((trx) => writeBatch(trx, orgId, rows, local));
+    } catch (e) {
+      if (isUniqueViolation(e) && attempt < 3) continue;
+      throw e;
+    }
+    summary.created += local.created;
+    summary.updated += local.updated;
+    for (const [line, reason, field] of local.failures) fail(line, reason, field);
+    return;
+  }
+}
+
+async function writeBatch(
+  trx: Kysely<Schema>,
+  orgId: string,
+  rows: Pending[],
+  out: { created: number; updated: number; failures: Array<[number, string, string?]> },
+) {
+  const repo = createProductRepository(trx);
+  const externalIds = [...new Set(rows.flatMap((r) => (r.fields.external_id ? [r.fields.external_id] : [])))];
+  const gtins = [...new Set(rows.flatMap((r) => (r.gtin.gtin14 ? [r.gtin.gtin14] : [])))];
+  const existing = await repo.findByKeys(orgId, externalIds, gtins);
+
+  // Current state of every product this batch touches, keyed by id, plus lookups by key.
+  const state = new Map<string, NewProductRow>();
+  const byExt = new Map<string, string>();
+  const byGtin = new Map<string, string>();
+  for (const row of existing) {
+    state.set(row.id, row);
+    if (row.external_id) byExt.set(row.external_id, row.id);
+    if (row.gtin14) byGtin.set(row.gtin14, row.id);
+  }
+  const touched = new Map<string, NewProductRow>();
+  const now = nowIso();
+
+  for (const { line, fields, gtin } of rows) {
+    const extId = fields.external_id ? byExt.get(fields.external_id) : undefined;
+    const gtinId = gtin.gtin14 ? byGtin.get(gtin.gtin14) : undefined;
+    if (extId && gtinId && extId !== gtinId) {
+      out.failures.push([line, `ean ${gtin.ean} already belongs to another product (${gtinId})`, 'ean']);
+      continue;
+    }
+    const targetId = extId ?? gtinId;
+    const current = targetId ? (touched.get(targetId) ?? state.get(targetId)) : undefined;
+    if (current && fields.external_id && current.external_id && current.external_id !== fields.external_id) {
+      out.failures.push([line, `ean ${gtin.ean} already belongs to product with external_id "${current.external_id}"`, 'ean']);
+      continue;
+    }
+    if (!current && !fields.title) {
+      out.failures.push([line, 'title is required for a new product', 'title']);
+      continue;
+    }
+    const next: NewProductRow = current
+      ? {
+          ...current,
+          external_id: fields.external_id ?? current.external_id ?? null,
+          title: fields.title ?? current.title,
+          ...(gtin.gtin14 ? gtin : {}),
+          brand: fields.brand ?? current.brand ?? null,
+          category: fields.category ?? current.category ?? null,
+          description: fields.description ?? current.description ?? null,
+          attributes: Object.keys(fields.attributes).length
+            ? JSON.stringify({ ...JSON.parse(current.attributes ?? '{}'), ...fields.attributes })
+            : (current.attributes ?? '{}'),
+          updated_at: now,
+        }
+      : {
+          id: newId(),
+          org_id: orgId,
+          external_id: fields.external_id ?? null,
+          title: fields.title!,
+          ...gtin,
+          brand: fields.brand ?? null,
+          category: fields.category ?? null,
+          description: fields.description ?? null,
+          attributes: JSON.stringify(fields.attributes),
+          created_at: now,
+          updated_at: now,
+        };
+    if (current) out.updated++;
+    else out.created++;
+    // Keep the lookups in step so later rows of the same batch see this one.
+    if (current?.gtin14 && current.gtin14 !== next.gtin14) byGtin.delete(current.gtin14);
+    if (next.gtin14) byGtin.set(next.gtin14, next.id);
+    if (next.external_id) byExt.set(next.external_id, next.id);
+    touched.set(next.id, next);
+  }
+  await repo.upsertMany([...touched.values()]);
+}
+

@@ -1,0 +1,137 @@
+import type { Kysely } from 'kysely';
+import { isUniqueViolation, fromBool, toBool } from '../../db/dialect.js';
+import type { NewProductRow, ProductRow, Schema } from '../../db/schema.js';
+import { errors } from '../../errors.js';
+import { parseGtin } from '../../lib/gtin.js';
+import { newId } from '../../lib/ids.js';
+import { nowIso } from '../../lib/time.js';
+import { createProductRepository } from './repository.js';
+import type { CreateProductInput, Product, UpdateProductInput } from './schemas.js';
+
+/** The API shape of a stored product. */
+export function toProduct(row: ProductRow): Product {
+  return {
+    product_id: row.id,
+    external_id: row.external_id,
+    title: row.title,
+    ean: row.ean,
+    gtin14: row.gtin14,
+    gtin_valid: toBool(row.gtin_valid),
+    brand: row.brand,
+    category: row.category,
+    description: row.description,
+    attributes: JSON.parse(row.attributes) as Record<string, unknown>,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** Columns derived from an EAN: as given, GTIN-14, check-digit flag. Throws a 400 naming `field`. */
+export function gtinColumns(ean: string | null | undefined, field = '/ean') {
+  if (ean === null || ean === undefined || ean === '') return { ean: null, gtin14: null, gtin_valid: null };
+  const parsed = parseGtin(String(ean));
+  if (!parsed) {
+    throw errors.validation(`ean "${ean}" is not a GTIN: it must be 8, 12, 13 or 14 digits.`, [
+      { field, rule: 'gtin_length', message: 'must be 8, 12, 13 or 14 digits' },
+    ]);
+  }
+  return { ean: parsed.digits, gtin14: parsed.gtin14, gtin_valid: fromBool(parsed.valid) };
+}
+
+/**
+ * The product catalog: create, read, update, delete and paginate, always within one organisation.
+ * A product of another organisation is reported exactly like a missing one.
+ */
+export function createProductService(db: Kysely<Schema>) {
+  const repo = createProductRepository(db);
+
+  async function requireRow(orgId: string, productId: string): Promise<ProductRow> {
+    const row = await repo.findById(orgId, productId);
+    if (!row) throw errors.notFound('Product', `Product ${productId} not found.`);
+    return row;
+  }
+
+  /** Throws 409 when another product of the organisation already holds this GTIN or external id. */
+  async function assertUnique(orgId: string, selfId: string | null, gtin14: string | null, externalId: string | null) {
+    if (gtin14) {
+      const other = await repo.findByGtin(orgId, gtin14);
+      if (other && other.id !== selfId) {
+        throw errors.conflict(`Another product (${other.id}) already has GTIN ${gtin14}.`, { existing_product_id: other.id, field: 'ean' });
+      }
+    }
+    if (externalId) {
+      const other = await repo.findByExternalId(orgId, externalId);
+      if (other && other.id !== selfId) {
+        throw errors.conflict(`Another product (${other.id}) already has external_id "${externalId}".`, {
+          existing_product_id: other.id,
+          field: 'external_id',
+        });
+      }
+    }
+  }
+
+  /** Runs a write, turning a unique violation from a concurrent writer into the same 409. */
+  async function guarded<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (e) {
+      if (isUniqueViolation(e)) throw errors.conflict('Another product already has this ean or external_id.');
+      throw e;
+    }
+  }
+
+  return {
+    async create(orgId: string, input: CreateProductInput): Promise<Product> {
+      const gtin = gtinColumns(input.ean);
+      const externalId = input.external_id ?? null;
+      await assertUnique(orgId, null, gtin.gtin14, externalId);
+      const now = nowIso();
+      const row: NewProductRow = {
+        id: newId(),
+        org_id: orgId,
+        external_id: externalId,
+        title: input.title,
+        ...gtin,
+        brand: input.brand ?? null,
+        category: input.category ?? null,
+        description: input.description ?? null,
+        attributes: JSON.stringify(input.attributes ?? {}),
+        created_at: now,
+        updated_at: now,
+      };
+      await guarded(() => repo.insert(row));
+      return toProduct(row as ProductRow);
+    },
+
+    async get(orgId: string, productId: string): Promise<Product> {
+      return toProduct(await requireRow(orgId, productId));
+    },
+
+    /** Fields present replace, `null` clears; `attributes` replaces the whole object. */
+    async update(orgId: string, productId: string, input: UpdateProductInput): Promise<Product> {
+      const current = await requireRow(orgId, productId);
+      const changes: Partial<NewProductRow> = { updated_at: nowIso() };
+      if (input.title !== undefined) changes.title = input.title;
+      if (input.ean !== undefined) Object.assign(changes, gtinColumns(input.ean));
+      if (input.external_id !== undefined) changes.external_id = input.external_id;
+      if (input.brand !== undefined) changes.brand = input.brand;
+      if (input.category !== undefined) changes.category = input.category;
+      if (input.description !== undefined) changes.description = input.description;
+      if (input.attributes !== undefined) changes.attributes = JSON.stringify(input.attributes);
+      await assertUnique(orgId, productId, changes.gtin14 ?? null, changes.external_id ?? null);
+      await guarded(() => repo.update(orgId, productId, changes));
+      return toProduct({ ...current, ...changes } as ProductRow);
+    },
+
+    async remove(orgId: string, productId: string): Promise<void> {
+      if (!(await repo.delete(orgId, productId))) throw errors.notFound('Product', `Product ${productId} not found.`);
+    },
+
+    async list(orgId: string, page: number, perPage: number) {
+      const [rows, total] = await Promise.all([repo.paginate(orgId, perPage, (page - 1) * perPage), repo.count(orgId)]);
+      return { items: rows.map(toProduct), total, page, per_page: perPage };
+    },
+  };
+}
+
+export type ProductService = ReturnType<typeof createProductService>;
