@@ -103,13 +103,13 @@ program
       const progress = createProgress(stream, total);
       const summary = await importProducts(db, org.id, progress.stream, format, progress.update);
       progress.stop();
+      if (summary.failed > 0) process.exitCode = 2;
       if (opts.json) return console.log(JSON.stringify(summary, null, 2));
       console.log(
         `${summary.rows} rows: ${summary.created} created, ${summary.updated} updated, ${summary.failed} failed (${summary.duration_ms} ms)`,
       );
       for (const f of summary.failures) console.log(`  line ${f.line}: ${f.reason}`);
       if (summary.failures_truncated) console.log('  … more failures not shown');
-      if (summary.failed > 0) process.exitCode = 2;
     }),
   );
 

@@ -138,6 +138,8 @@ export async function importProducts(
     if (batch.length >= BATCH_ROWS) await flush();
   }
   await flush();
+  // Parse failures are known at once, write failures at their batch's flush: report in file order.
+  summary.failures.sort((a, b) => a.line - b.line);
   summary.duration_ms = Date.now() - started;
   return summary;
 }

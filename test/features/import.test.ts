@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { dialects } from '../helpers/db.js';
+
+const ICECAT = new URL('../../../shared/catalog/icecat-harvester-sample/', import.meta.url);
+
+describe.each(dialects)('bulk import (%s)', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect, { IMPORT_LIMIT_BYTES: '200000' });
+  });
+  afterAll(() => t.close());
+
+  const importBody = (key: string, body: string, contentType: string, url = '/api/v1/products/import') =>
+    t.call(key, { method: 'POST', url, payload: body, headers: { 'content-type': contentType } });
+  const all = async (key: string) =>
+    (await t.call(key, { method: 'GET', url: '/api/v1/products?per_page=200' })).json().items as Array<Record<string, any>>;
+
+  it('imports CSV, keeps good rows, and reports bad rows by line with the reason', async () => {
+    const key = await t.key('csv-org');
+    const csv = [
+      'external_id,title,ean,brand,colour',
+      'SKU-1,Kettle 1.7 l,4006381333931,Ma Marque,steel',
+      'SKU-2,,5901234123457,Ma Marque,red', // line 3: no title
+      'SKU-3,Toaster,12345,Ma Marque,', // line 4: bad EAN length
+      'SKU-4,"Lamp, desk",3760000000001,Lumen,white', // wrong check digit: imported, flagged
+      '',
+      'SKU-5,Fan,96385074,Aero,blue',
+    ].join('\n');
+    const res = await importBody(key, csv, 'text/csv');
+    expect(res.statusCode).toBe(200);
+    const summary = res.json();
+    expect(summary).toMatchObject({ created: 3, updated: 0, failed: 2, rows: 5 });
+    expect(summary.failures).toEqual([
+      { line: 3, field: 'title', reason: 'title is required for a new product' },
+      expect.objectContaining({ line: 4, field: 'ean' }),
+    ]);
+    const items = await all(key);
+    expect(items.map((p) => p.external_id).sort()).toEqual(['SKU-1', 'SKU-4', 'SKU-5']);
+    const lamp = items.find((p) => p.external_id === 'SKU-4')!;
+    expect(lamp).toMatchObject({ title: 'Lamp, desk', gtin14: '03760000000001', gtin_valid: false, attributes: { colour: 'white' } });
+  });
+
+  it('upserts: by external_id when given, else by EAN in any form, keeping fields the file leaves empty', async () => {
+    const key = await t.key('upsert-org');
+    await importBody(key, 'external_id,title,ean,brand\nA-1,Old title,4006381333931,Brand A\n,No sku,5901234123457,Brand B\n', 'text/csv');
+    const res = await importBody(
+      key,
+      'external_id,title,ean,brand,category\nA-1,New title,,,Kitchen\n,Renamed,05901234123457,,\nA-3,Brand new,96385074,C,\n',
+      'text/csv',
+    );
+    expect(res.json()).toMatchObject({ created: 1, updated: 2, failed: 0 });
+    const items = await all(key);
+    expect(items).toHaveLength(3);
+    expect(items.find((p) => p.external_id === 'A-1')).toMatchObject({ title: 'New title', ean: '4006381333931', brand: 'Brand A', category: 'Kitchen' });
+    expect(items.find((p) => p.gtin14 === '05901234123457')).toMatchObject({ title: 'Renamed', brand: 'Brand B' });
+  });
+
+  it('reports an EAN that belongs to another product instead of merging them', async () => {
+    const key = await t.key('clash-org');
+    await importBody(key, 'external_id,title,ean\nX-1,One,4006381333931\nX-2,Two,5901234123457\n', 'text/csv');
+    const res = await importBody(key, 'external_id,title,ean\nX-2,Two again,4006381333931\n', 'text/csv');
+    expect(res.json()).toMatchObject({ created: 0, updated: 0, failed: 1 });
+    expect(res.json().failures[0]).toMatchObject({ line: 2, field: 'ean' });
+  });
+
+  it('reads semicolon-separated CSV with a BOM, as European spreadsheets write it', async () => {
+    const key = await t.key('semicolon-org');
+    const res = await importBody(key, '\uFEFFTitle;EAN;Brand\nMachine à café;4006381333931;Café SA\n', 'text/csv; charset=utf-8');
+    expect(res.json()).toMatchObject({ created: 1, failed: 0 });
+    expect((await all(key))[0]).toMatchObject({ title: 'Machine à café', brand: 'Café SA' });
+  });
+
+  it('imports NDJSON, reporting invalid JSON and non-object lines by number', async () => {
+    const key = await t.key('ndjson-org');
+    const body = [
+      JSON.stringify({ title: 'Phone', ean: '4006381333931', specs: { ram_gb: 8 } }),
+      '{"title": "broken"',
+      '[1,2]',
+      JSON.stringify({ title: 'Tablet', gtin: 5901234123457, attributes: { screen_in: 11 } }),
+    ].join('\n');
+    const res = await importBody(key, body, 'application/x-ndjson');
+    expect(res.json()).toMatchObject({ created: 2, failed: 2, rows: 4 });
+    expect(res.json().failures.map((f: { line: number }) => f.line)).toEqual([2, 3]);
+    const tablet = (await all(key)).find((p) => p.title === 'Tablet')!;
+    expect(tablet).toMatchObject({ gtin14: '05901234123457', attributes: { screen_in: 11 } });
+    expect((await all(key)).find((p) => p.title === 'Phone')!.attributes).toEqual({ specs: { ram_gb: 8 } });
+  });
+
+  it('imports the real Open Icecat sample (83 products) without a failure', async () => {
+    const key = await t.key('icecat-org');
+    const files = fs.readdirSync(ICECAT).filter((f) => f.endsWith('.ndjson'));
+    let created = 0;
+    for (const file of files) {
+      const res = await importBody(key, fs.readFileSync(new URL(file, ICECAT), 'utf8'), 'application/x-ndjson');
+      expect(res.json().failed, file).toBe(0);
+      created += res.json().created;
+    }
+    expect(created).toBe(83);
+    const page = (await t.call(key, { method: 'GET', url: '/api/v1/products?per_page=1' })).json();
+    expect(page.total).toBe(83);
+    expect(Object.keys(page.items[0].attributes)).toEqual(expect.arrayContaining(['id', 'attrs']));
+  });
+
+  it('refuses other media types with 415 and an oversized stream with 413', async () => {
+    const key = await t.key('limits-org');
+    const xml = await importBody(key, '<products/>', 'application/xml');
+    expect(xml.statusCode).toBe(415);
+    expect(xml.headers['content-type']).toContain('application/problem+json');
+    const big = 'title\n' + 'A product title long enough\n'.repeat(10_000);
+    const tooBig = await importBody(key, big, 'text/csv');
+    expect(tooBig.statusCode).toBe(413);
+    expect(tooBig.json().code).toBe('payload_too_large');
+  });
+
+  it('needs the write scope', async () => {
+    const reader = await t.key('limits-org', 'read');
+    expect((await importBody(reader, 'title\nx\n', 'text/csv')).statusCode).toBe(403);
+  });
+});
