@@ -4,7 +4,8 @@
  *
  *   npx tsx bench/import.ts [--rows 1000000] [--dialect sqlite|postgres|both] [--update-pass] [--gen-only]
  *
- * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test); BENCH_PG_UPDATE_PASS=1 adds an
+ * update pass on PostgreSQL too (--update-pass is SQLite only).
  * Always exits 0; targets are reported as PASS/FAIL lines.
  */
 import { randomBytes } from 'node:crypto';
@@ -424,7 +425,7 @@ async function benchPostgres(opts: Options): Promise<RunResult[]> {
     const { org_id } = await createAccessService(database.db).createKey({ org: 'bench', scopes: 'read,write' });
     console.log(`postgres: ${url.replace(/\/\/[^@/]*@/, '//***@')} schema ${schema}`);
     results.push(report(await runImport(database, org_id, 'postgres', 'insert', opts.rows)));
-    if (opts.updatePass) results.push(report(await runImport(database, org_id, 'postgres', 'update', opts.rows)));
+    if (process.env.BENCH_PG_UPDATE_PASS === '1') results.push(report(await runImport(database, org_id, 'postgres', 'update', opts.rows)));
   } finally {
     await database?.close();
     const admin = new pg.Client({ connectionString: url });

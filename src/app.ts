@@ -6,6 +6,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createAccessService } from './features/access/service.js';
+import { createCatalogView } from './features/compliance/catalog-view.js';
+import { complianceRoutes } from './features/compliance/routes.js';
+import { createComplianceService } from './features/compliance/service.js';
 import { productRoutes } from './features/products/routes.js';
 import { createProductService } from './features/products/service.js';
 import { systemRoutes } from './features/system/routes.js';
@@ -59,12 +62,15 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
 
   const access = createAccessService(database.db);
   const products = createProductService(database.db);
+  const compliance = createComplianceService(database.db, database.dialect);
+  const catalog = createCatalogView(database.db, database.dialect);
 
   await app.register(systemRoutes, { database });
   await app.register(
     async (api) => {
       installAuth(api, access);
       await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes });
+      await api.register(complianceRoutes, { compliance, catalog });
     },
     { prefix: '/api/v1' },
   );

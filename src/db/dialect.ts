@@ -28,3 +28,8 @@ export function isUniqueViolation(error: unknown): boolean {
 
 /** Most bind parameters one statement may carry (SQLite 32766, PostgreSQL 65535), with headroom. */
 export const MAX_PARAMS = 30_000;
+
+/** Column type for a float: SQLite REAL is 8 bytes already; PostgreSQL's `real` would be 4. */
+export function floatColumn(dialect: Dialect): 'real' | 'double precision' {
+  return dialect === 'sqlite' ? 'real' : 'double precision';
+}

@@ -43,17 +43,100 @@ export interface ProductsTable {
   attributes: string;
   created_at: string;
   updated_at: string;
+  /** True once a passport exists (0/1 on SQLite). */
+  has_dpp: Generated<number | boolean>;
+  /** draft | complete | published, null without a passport. */
+  dpp_status: Generated<string | null>;
+  /** Title folded for search: lower case, accents removed. Set by the repository from the title. */
+  search_text: Generated<string>;
+}
+
+/** One per product: the passport (working copy) and the environmental data, which share carbon_footprint_kg. */
+export interface ComplianceRecordsTable {
+  product_id: string;
+  org_id: string;
+  dpp_id: string;
+  /** Set when a passport was created; environmental data alone does not make a passport. */
+  passport_created_at: string | null;
+  version: number;
+  product_name: string | null;
+  manufacturer: string | null;
+  country_of_origin: string | null;
+  materials: string | null;
+  carbon_footprint_kg: number | null;
+  recyclability_score: string | null;
+  certifications: string | null;
+  end_of_life_instructions: string | null;
+  reach_compliant: number | boolean | null;
+  rohs_compliant: number | boolean | null;
+  ce_marked: number | boolean | null;
+  weee_category: string | null;
+  energy_class: string | null;
+  recyclable: number | boolean | null;
+  hazardous_substances: string | null;
+  /** JSON: field → source ("api" or "extraction:<id>") of its current value. */
+  field_sources: string;
+  published_version: number | null;
+  published_at: string | null;
+  withdrawn_at: string | null;
+  has_unpublished_changes: number | boolean;
+  updated_at: string;
+}
+
+export interface ComplianceHistoryTable {
+  id: string;
+  org_id: string;
+  product_id: string;
+  version: number;
+  action: string;
+  changed_at: string;
+  key_id: string | null;
+  source: string | null;
+  /** JSON array of {field, old, new}. */
+  changes: string;
+}
+
+export interface PassportPublicationsTable {
+  product_id: string;
+  published_version: number;
+  org_id: string;
+  /** The record version this publication froze. */
+  revision: number;
+  published_at: string;
+  key_id: string | null;
+  /** JSON of the passport as published. */
+  snapshot: string;
+  withdrawn_at: string | null;
+}
+
+export interface OrgStatsTable {
+  org_id: string;
+  total_products: number;
+  with_dpp: number;
+  draft: number;
+  complete: number;
+  published: number;
+}
+
+export interface OrgCertificationsTable {
+  org_id: string;
+  code: string;
+  products: number;
 }
 
 export interface Schema {
   organisations: OrganisationsTable;
   api_keys: ApiKeysTable;
   products: ProductsTable;
+  compliance_records: ComplianceRecordsTable;
+  compliance_history: ComplianceHistoryTable;
+  passport_publications: PassportPublicationsTable;
+  org_stats: OrgStatsTable;
+  org_certifications: OrgCertificationsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type ProductRow = Selectable<ProductsTable>;
 export type NewProductRow = Insertable<ProductsTable>;
-// Generated is re-exported so later tables can use it without another import path.
-export type { Generated };
+export type ComplianceRow = Selectable<ComplianceRecordsTable>;

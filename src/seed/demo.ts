@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import { createAccessService } from '../features/access/service.js';
 import { createProductRepository } from '../features/products/repository.js';
 import { gtinColumns } from '../features/products/service.js';
+import { createStatsRepository } from '../features/stats/repository.js';
 import { nowIso } from '../lib/time.js';
 import { DEMO_PRODUCTS } from './demo-products.js';
 
@@ -36,6 +37,7 @@ export async function seedDemo(database: Database, dataDir: string): Promise<str
       updated_at: now,
     })),
   );
+  await createStatsRepository(database.db).adjust(created.org_id, { total_products: DEMO_PRODUCTS.length });
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(path.join(dataDir, 'demo-api-key'), created.key + '\n', { mode: 0o600 });
   return created.key;

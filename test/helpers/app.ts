@@ -1,4 +1,4 @@
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Dialect } from '../../src/db/dialect.js';
@@ -12,7 +12,7 @@ export interface TestApp {
   /** Creates an API key for an organisation (created when new). */
   key(org: string, scopes?: string): Promise<string>;
   /** `app.inject` with a Bearer key. */
-  call(key: string, options: InjectOptions): ReturnType<FastifyInstance['inject']>;
+  call(key: string, options: InjectOptions): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 

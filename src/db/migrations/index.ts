@@ -1,10 +1,12 @@
 import type { Migration } from 'kysely';
 import type { Dialect } from '../dialect.js';
 import { foundation } from './0001-foundation.js';
+import { passports } from './0002-passports.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-foundation': foundation(dialect),
+    '0002-passports': passports(dialect),
   };
 }

@@ -5,6 +5,7 @@ import type { NewProductRow, Schema } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { createStatsRepository } from '../stats/repository.js';
 import { createProductRepository } from './repository.js';
 import { readRows, type ImportFormat, type SourceRow } from './row-sources.js';
 import type { ImportSummary } from './schemas.js';
@@ -243,5 +244,6 @@ async function writeBatch(
     touched.set(next.id, next);
   }
   await repo.upsertMany([...touched.values()]);
+  await createStatsRepository(trx).adjust(orgId, { total_products: out.created });
 }
 

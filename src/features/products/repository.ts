@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { NewProductRow, ProductRow, Schema } from '../../db/schema.js';
+import { foldForSearch } from '../../lib/text.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -15,7 +16,28 @@ const UPSERT_COLUMNS = [
   'description',
   'attributes',
   'updated_at',
+  'search_text',
 ] as const;
+
+/** The columns a catalog write sets, with the search text derived from the title in this one place. */
+function writable(row: NewProductRow): NewProductRow {
+  return {
+    id: row.id,
+    org_id: row.org_id,
+    external_id: row.external_id ?? null,
+    title: row.title,
+    ean: row.ean ?? null,
+    gtin14: row.gtin14 ?? null,
+    gtin_valid: row.gtin_valid ?? null,
+    brand: row.brand ?? null,
+    category: row.category ?? null,
+    description: row.description ?? null,
+    attributes: row.attributes,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    search_text: foldForSearch(row.title),
+  };
+}
 
 /** SQL for the product catalog. Every query is scoped by organisation. */
 export function createProductRepository(db: Db) {
@@ -51,7 +73,7 @@ export function createProductRepository(db: Db) {
     },
 
     async insert(row: NewProductRow): Promise<void> {
-      await db.insertInto('products').values(row).execute();
+      await db.insertInto('products').values(writable(row)).execute();
     },
 
     /** Inserts new rows and overwrites existing ones (by id) in one statement. */
@@ -59,7 +81,7 @@ export function createProductRepository(db: Db) {
       if (rows.length === 0) return;
       await db
         .insertInto('products')
-        .values(rows)
+        .values(rows.map(writable))
         .onConflict((oc) =>
           oc.column('id').doUpdateSet((eb) => Object.fromEntries(UPSERT_COLUMNS.map((c) => [c, eb.ref(`excluded.${c}`)]))),
         )
@@ -67,7 +89,8 @@ export function createProductRepository(db: Db) {
     },
 
     async update(orgId: string, id: string, changes: Partial<NewProductRow>): Promise<boolean> {
-      const r = await db.updateTable('products').set(changes).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+      const set = changes.title === undefined ? changes : { ...changes, search_text: foldForSearch(changes.title) };
+      const r = await db.updateTable('products').set(set).where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
 

@@ -5,6 +5,7 @@ import { errors } from '../../errors.js';
 import { parseGtin } from '../../lib/gtin.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { createStatsRepository } from '../stats/repository.js';
 import { createProductRepository } from './repository.js';
 import type { CreateProductInput, Product, UpdateProductInput } from './schemas.js';
 
@@ -99,8 +100,13 @@ export function createProductService(db: Kysely<Schema>) {
         created_at: now,
         updated_at: now,
       };
-      await guarded(() => repo.insert(row));
-      return toProduct(row as ProductRow);
+      await guarded(() =>
+        db.transaction().execute(async (trx) => {
+          await createProductRepository(trx).insert(row);
+          await createStatsRepository(trx).adjust(orgId, { total_products: 1 });
+        }),
+      );
+      return toProduct({ ...row, has_dpp: 0, dpp_status: null, search_text: '' } as ProductRow);
     },
 
     async get(orgId: string, productId: string): Promise<Product> {
@@ -123,8 +129,38 @@ export function createProductService(db: Kysely<Schema>) {
       return toProduct({ ...current, ...changes } as ProductRow);
     },
 
+    /**
+     * Deletes a product with its draft passport and history. A product whose passport was ever
+     * published is kept: published passports must outlive the product's sale (withdraw it instead).
+     */
     async remove(orgId: string, productId: string): Promise<void> {
-      if (!(await repo.delete(orgId, productId))) throw errors.notFound('Product', `Product ${productId} not found.`);
+      await db.transaction().execute(async (trx) => {
+        const products = createProductRepository(trx);
+        const row = await products.findById(orgId, productId);
+        if (!row) throw errors.notFound('Product', `Product ${productId} not found.`);
+        const published = await trx
+          .selectFrom('passport_publications')
+          .select('product_id')
+          .where('product_id', '=', productId)
+          .limit(1)
+          .executeTakeFirst();
+        if (published) {
+          throw errors.conflict('This product has a published passport, which must be kept; withdraw the passport instead.');
+        }
+        const record = await trx
+          .selectFrom('compliance_records')
+          .select(['certifications', 'passport_created_at'])
+          .where('product_id', '=', productId)
+          .executeTakeFirst();
+        await products.delete(orgId, productId);
+        const stats = createStatsRepository(trx);
+        const status = row.dpp_status;
+        await stats.adjust(orgId, { total_products: -1, ...(status ? { with_dpp: -1, [status]: -1 } : {}) });
+        if (record?.passport_created_at && record.certifications) {
+          const certs = JSON.parse(record.certifications) as string[];
+          await stats.adjustCertifications(orgId, new Map(certs.map((c) => [c, -1])));
+        }
+      });
     },
 
     async list(orgId: string, page: number, perPage: number) {

@@ -1,0 +1,95 @@
+import type { Kysely } from 'kysely';
+import type { Dialect } from '../../db/dialect.js';
+import type { Schema } from '../../db/schema.js';
+import { errors } from '../../errors.js';
+import { parseGtin } from '../../lib/gtin.js';
+import { foldForSearch } from '../../lib/text.js';
+import { createStatsRepository } from '../stats/repository.js';
+import { createComplianceRepository, type ListFilter } from './repository.js';
+import type { ListQueryInput } from './schemas.js';
+
+/**
+ * The catalog seen through its passports: the DPP product list and the coverage stats.
+ * Totals come from the per-organisation counters whenever no search narrows the list.
+ */
+export function createCatalogView(db: Kysely<Schema>, dialect: Dialect) {
+  const repo = createComplianceRepository(db, dialect);
+  const statsRepo = createStatsRepository(db);
+
+  async function counters(orgId: string) {
+    const { stats, certs } = await statsRepo.read(orgId);
+    return {
+      total: stats?.total_products ?? 0,
+      withDpp: stats?.with_dpp ?? 0,
+      byStatus: { draft: stats?.draft ?? 0, complete: stats?.complete ?? 0, published: stats?.published ?? 0 },
+      certs,
+    };
+  }
+
+  function filterOf(query: ListQueryInput): ListFilter {
+    const filter: ListFilter = {};
+    if (query.has_dpp !== undefined) filter.hasDpp = query.has_dpp;
+    if (query.dpp_status) filter.dppStatus = query.dpp_status;
+    if (query.search !== undefined) {
+      const gtin = parseGtin(query.search.trim());
+      if (gtin) filter.search = { gtin14: gtin.gtin14 };
+      else {
+        const words = foldForSearch(query.search).split(' ').filter(Boolean).slice(0, 10);
+        if (words.length === 0) {
+          throw errors.validation('search has no words to look for.', [
+            { field: 'querystring/search', rule: 'words', message: 'must contain a letter or digit' },
+          ]);
+        }
+        filter.search = { words };
+      }
+    }
+    return filter;
+  }
+
+  /** The total a filter without search has, read from the counters. */
+  function countedTotal(c: Awaited<ReturnType<typeof counters>>, filter: ListFilter): number {
+    if (filter.dppStatus) return filter.hasDpp === false ? 0 : c.byStatus[filter.dppStatus as keyof typeof c.byStatus];
+    if (filter.hasDpp === true) return c.withDpp;
+    if (filter.hasDpp === false) return c.total - c.withDpp;
+    return c.total;
+  }
+
+  return {
+    async list(orgId: string, query: ListQueryInput) {
+      const filter = filterOf(query);
+      const needsCount = filter.search !== undefined;
+      const [page, c] = await Promise.all([
+        repo.listProducts(orgId, filter, query.per_page, (query.page - 1) * query.per_page, needsCount),
+        needsCount ? undefined : counters(orgId),
+      ]);
+      const published = page.items.filter((i) => i.dpp_status === 'published').map((i) => i.id);
+      const flags = await repo.unpublishedFlags(published);
+      return {
+        items: page.items.map((i) => ({
+          product_id: i.id,
+          title: i.title,
+          ean: i.ean,
+          dpp_status: i.dpp_status as 'draft' | 'complete' | 'published' | null,
+          has_unpublished_changes: flags.get(i.id) ?? false,
+          updated_at: i.updated_at,
+        })),
+        total: page.total ?? countedTotal(c!, filter),
+        page: query.page,
+        per_page: query.per_page,
+      };
+    },
+
+    async stats(orgId: string) {
+      const c = await counters(orgId);
+      return {
+        total_products: c.total,
+        with_dpp: c.withDpp,
+        fill_rate_pct: c.total === 0 ? 0 : Math.round((c.withDpp / c.total) * 1000) / 10,
+        certifications: Object.fromEntries(c.certs.map((r) => [r.code, Number(r.products)])),
+        by_status: c.byStatus,
+      };
+    },
+  };
+}
+
+export type CatalogView = ReturnType<typeof createCatalogView>;

@@ -1,0 +1,166 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Dialect } from '../../db/dialect.js';
+import type { ComplianceRecordsTable, Schema } from '../../db/schema.js';
+
+type Db = Kysely<Schema> | Transaction<Schema>;
+
+export interface ListFilter {
+  search?: { words: string[] } | { gtin14: string };
+  dppStatus?: string;
+  hasDpp?: boolean;
+}
+
+/** SQL for compliance records, their history and publications, and the DPP product list. */
+export function createComplianceRepository(db: Db, dialect: Dialect) {
+  return {
+    /**
+     * The product row, locked for the rest of the transaction on PostgreSQL so that concurrent
+     * changes to one product queue up (SQLite transactions are serialised by its single writer).
+     */
+    lockProduct(orgId: string, productId: string) {
+      let q = db
+        .selectFrom('products')
+        .select(['id', 'title', 'ean', 'gtin14', 'gtin_valid', 'has_dpp', 'dpp_status', 'updated_at'])
+        .where('org_id', '=', orgId)
+        .where('id', '=', productId);
+      if (dialect === 'postgres') q = q.forUpdate();
+      return q.executeTakeFirst();
+    },
+
+    findProduct(orgId: string, productId: string) {
+      return db
+        .selectFrom('products')
+        .select(['id', 'title', 'ean', 'gtin14', 'gtin_valid', 'has_dpp', 'dpp_status', 'updated_at'])
+        .where('org_id', '=', orgId)
+        .where('id', '=', productId)
+        .executeTakeFirst();
+    },
+
+    findRecord(orgId: string, productId: string) {
+      return db
+        .selectFrom('compliance_records')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('product_id', '=', productId)
+        .executeTakeFirst();
+    },
+
+    async insertRecord(row: ComplianceRecordsTable): Promise<void> {
+      await db.insertInto('compliance_records').values(row).execute();
+    },
+
+    /** Writes only when the stored version is still `expected`; false when someone else got there first. */
+    async updateRecord(productId: string, expected: number, changes: Partial<ComplianceRecordsTable>): Promise<boolean> {
+      const r = await db
+        .updateTable('compliance_records')
+        .set(changes)
+        .where('product_id', '=', productId)
+        .where('version', '=', expected)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1;
+    },
+
+    async setProductStatus(productId: string, values: { has_dpp: number; dpp_status: string | null; updated_at: string }) {
+      await db.updateTable('products').set(values).where('id', '=', productId).execute();
+    },
+
+    async insertHistory(row: Schema['compliance_history']): Promise<void> {
+      await db.insertInto('compliance_history').values(row).execute();
+    },
+
+    historyPage(orgId: string, productId: string, limit: number, offset: number) {
+      return db
+        .selectFrom('compliance_history')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where('product_id', '=', productId)
+        .orderBy('version', 'desc')
+        .limit(limit)
+        .offset(offset)
+        .execute();
+    },
+
+    async historyCount(orgId: string, productId: string): Promise<number> {
+      const r = await db
+        .selectFrom('compliance_history')
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .where('org_id', '=', orgId)
+        .where('product_id', '=', productId)
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+
+    async insertPublication(row: Schema['passport_publications']): Promise<void> {
+      await db.insertInto('passport_publications').values(row).execute();
+    },
+
+    findPublication(productId: string, version: number) {
+      return db
+        .selectFrom('passport_publications')
+        .selectAll()
+        .where('product_id', '=', productId)
+        .where('published_version', '=', version)
+        .executeTakeFirst();
+    },
+
+    async hasPublications(productId: string): Promise<boolean> {
+      const r = await db.selectFrom('passport_publications').select('product_id').where('product_id', '=', productId).limit(1).executeTakeFirst();
+      return r !== undefined;
+    },
+
+    async markPublicationWithdrawn(productId: string, version: number, at: string): Promise<void> {
+      await db
+        .updateTable('passport_publications')
+        .set({ withdrawn_at: at })
+        .where('product_id', '=', productId)
+        .where('published_version', '=', version)
+        .execute();
+    },
+
+    /** One page of the organisation's products in list order, and the matching total when it must be counted. */
+    async listProducts(orgId: string, filter: ListFilter, limit: number, offset: number, withCount: boolean) {
+      let q = db.selectFrom('products').where('products.org_id', '=', orgId);
+      if (filter.hasDpp !== undefined) q = q.where('products.has_dpp', '=', filter.hasDpp ? 1 : 0);
+      if (filter.dppStatus) q = q.where('products.dpp_status', '=', filter.dppStatus);
+      if (filter.search && 'gtin14' in filter.search) q = q.where('products.gtin14', '=', filter.search.gtin14);
+      if (filter.search && 'words' in filter.search) q = q.where(searchCondition(dialect, filter.search.words));
+      const items = await q
+        .select(['products.id', 'products.title', 'products.ean', 'products.dpp_status', 'products.updated_at'])
+        .orderBy('products.updated_at', 'desc')
+        .orderBy('products.id', 'desc')
+        .limit(limit)
+        .offset(offset)
+        .execute();
+      const total = withCount
+        ? Number((await q.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow()).n)
+        : undefined;
+      return { items, total };
+    },
+
+    /** has_unpublished_changes for a page of products. */
+    async unpublishedFlags(productIds: string[]) {
+      if (productIds.length === 0) return new Map<string, boolean>();
+      const rows = await db
+        .selectFrom('compliance_records')
+        .select(['product_id', 'has_unpublished_changes'])
+        .where('product_id', 'in', productIds)
+        .execute();
+      return new Map(rows.map((r) => [r.product_id, r.has_unpublished_changes === true || r.has_unpublished_changes === 1]));
+    },
+  };
+}
+
+/**
+ * Title search, every word as a prefix, on the folded title. The one dialect-specific query:
+ * SQLite's FTS5 index, PostgreSQL's full-text GIN index.
+ */
+function searchCondition(dialect: Dialect, words: string[]) {
+  if (dialect === 'sqlite') {
+    const match = words.map((w) => `"${w.replaceAll('"', '')}"*`).join(' ');
+    return sql<boolean>`products.rowid in (select rowid from products_fts where products_fts match ${match})`;
+  }
+  const query = words.map((w) => `${w.replace(/[^\p{L}\p{N}]/gu, '')}:*`).join(' & ');
+  return sql<boolean>`to_tsvector('simple', products.search_text) @@ to_tsquery('simple', ${query})`;
+}
+
+export type ComplianceRepository = ReturnType<typeof createComplianceRepository>;

@@ -1,0 +1,167 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { principalOf } from '../../http/auth.js';
+import { ProblemResponses } from '../../http/schemas.js';
+import { ProductIdParams } from '../products/schemas.js';
+import type { CatalogView } from './catalog-view.js';
+import { etagOf } from './etag.js';
+import { ENVIRONMENTAL_FIELDS, PASSPORT_FIELDS, type Field } from './record.js';
+import {
+  EnvironmentalPatchBody,
+  EnvironmentalSchema,
+  HistoryQuery,
+  HistoryResult,
+  ListQuery,
+  ListResult,
+  PassportPatchBody,
+  PassportSchema,
+  PatchResult,
+  PublishResult,
+  StatsResult,
+} from './schemas.js';
+import type { Actor, ComplianceService } from './service.js';
+
+export interface ComplianceRoutesOptions {
+  compliance: ComplianceService;
+  catalog: CatalogView;
+}
+
+const actorOf = (request: FastifyRequest): Actor => ({ keyId: principalOf(request).keyId, source: 'api' });
+const ifMatchOf = (request: FastifyRequest) => request.headers['if-match'];
+
+/** Sets the ETag and answers 304 when the client already has this version. */
+function withEtag(request: FastifyRequest, reply: FastifyReply, version: number): boolean {
+  const etag = etagOf(version);
+  reply.header('etag', etag).header('cache-control', 'private, no-cache');
+  const none = request.headers['if-none-match'];
+  return none !== undefined && none.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/** The fields the client sent, as stored after normalisation. */
+function sentFields(body: object, values: Record<Field, unknown>, allowed: readonly Field[]) {
+  return Object.fromEntries(allowed.filter((f) => f in body).map((f) => [f, values[f]]));
+}
+
+/** The spec's Compliance & DPP endpoints, plus publish, withdraw and history. */
+export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions> = async (app, { compliance, catalog }) => {
+  const tags = ['Compliance & DPP'];
+
+  app.get('/compliance/dpp/stats', {
+    schema: { tags, summary: 'DPP coverage statistics', response: { 200: StatsResult, ...ProblemResponses } },
+  }, async (request) => catalog.stats(principalOf(request).orgId));
+
+  app.get('/compliance/dpp/products', {
+    schema: { tags, summary: 'List products with their DPP status', querystring: ListQuery, response: { 200: ListResult, ...ProblemResponses } },
+  }, async (request) => catalog.list(principalOf(request).orgId, request.query));
+
+  app.get('/compliance/dpp/:product_id', {
+    schema: { tags, summary: 'Get the DPP of a product', params: ProductIdParams, response: { 200: PassportSchema, ...ProblemResponses } },
+  }, async (request, reply) => {
+    const passport = await compliance.getPassport(principalOf(request).orgId, request.params.product_id);
+    if (withEtag(request, reply, passport.version)) return reply.code(304).send();
+    return passport;
+  });
+
+  app.patch('/compliance/dpp/:product_id', {
+    schema: {
+      tags,
+      summary: 'Create or update the DPP (fields present replace, null clears)',
+      description: 'Send `If-Match` with the ETag you read to refuse the change (412) if someone else changed the passport since.',
+      params: ProductIdParams,
+      body: PassportPatchBody,
+      response: { 200: PatchResult, 412: ProblemResponses[409], ...ProblemResponses },
+    },
+  }, async (request, reply) => {
+    const { orgId } = principalOf(request);
+    const result = await compliance.change(orgId, request.params.product_id, request.body, {
+      actor: actorOf(request),
+      ifMatch: ifMatchOf(request),
+      createPassport: true,
+    });
+    withEtag(request, reply, result.row.version);
+    return {
+      product_id: request.params.product_id,
+      ...sentFields(request.body, result.values as unknown as Record<Field, unknown>, PASSPORT_FIELDS),
+      updated_at: result.row.updated_at,
+      dpp_status: result.product.dpp_status,
+      version: result.row.version,
+    };
+  });
+
+  const transition = (action: 'publish' | 'withdraw') => async (request: FastifyRequest<{ Params: { product_id: string } }>) => {
+    const { orgId } = principalOf(request);
+    const { row, status } =
+      action === 'publish'
+        ? await compliance.publish(orgId, request.params.product_id, actorOf(request), ifMatchOf(request))
+        : await compliance.withdraw(orgId, request.params.product_id, actorOf(request));
+    return {
+      product_id: row.product_id,
+      dpp_id: row.dpp_id,
+      dpp_status: status,
+      published_version: row.published_version,
+      published_at: row.published_at,
+      withdrawn_at: row.withdrawn_at,
+      version: row.version,
+    };
+  };
+
+  app.post('/compliance/dpp/:product_id/publish', {
+    schema: {
+      tags,
+      summary: 'Publish the passport as a new immutable version (409 listing what is missing when incomplete)',
+      params: ProductIdParams,
+      response: { 200: PublishResult, 412: ProblemResponses[409], ...ProblemResponses },
+    },
+  }, transition('publish'));
+
+  app.post('/compliance/dpp/:product_id/withdraw', {
+    schema: {
+      tags,
+      summary: 'Withdraw the published passport from the public (published versions are kept)',
+      params: ProductIdParams,
+      response: { 200: PublishResult, ...ProblemResponses },
+    },
+  }, transition('withdraw'));
+
+  app.get('/compliance/dpp/:product_id/history', {
+    schema: {
+      tags,
+      summary: 'Every change to the passport and environmental data, newest first',
+      params: ProductIdParams,
+      querystring: HistoryQuery,
+      response: { 200: HistoryResult, ...ProblemResponses },
+    },
+  }, async (request) =>
+    compliance.history(principalOf(request).orgId, request.params.product_id, request.query.page, request.query.per_page));
+
+  app.get('/compliance/products/:product_id/environmental', {
+    schema: { tags, summary: 'Environmental and regulatory data', params: ProductIdParams, response: { 200: EnvironmentalSchema, ...ProblemResponses } },
+  }, async (request, reply) => {
+    const env = await compliance.getEnvironmental(principalOf(request).orgId, request.params.product_id);
+    if (withEtag(request, reply, env.version)) return reply.code(304).send();
+    return env;
+  });
+
+  app.patch('/compliance/products/:product_id/environmental', {
+    schema: {
+      tags,
+      summary: 'Update environmental data (fields present replace, null clears)',
+      params: ProductIdParams,
+      body: EnvironmentalPatchBody,
+      response: { 200: PatchResult, 412: ProblemResponses[409], ...ProblemResponses },
+    },
+  }, async (request, reply) => {
+    const result = await compliance.change(principalOf(request).orgId, request.params.product_id, request.body, {
+      actor: actorOf(request),
+      ifMatch: ifMatchOf(request),
+      createPassport: false,
+    });
+    withEtag(request, reply, result.row.version);
+    return {
+      product_id: request.params.product_id,
+      ...sentFields(request.body, result.values as unknown as Record<Field, unknown>, ENVIRONMENTAL_FIELDS),
+      updated_at: result.row.updated_at,
+      version: result.row.version,
+    };
+  });
+};

@@ -1,0 +1,136 @@
+import { errors, type FieldError } from '../../errors.js';
+import type { ComplianceValues, Field, Material, Substance } from './record.js';
+import {
+  isValidCas,
+  isValidEcNumber,
+  normaliseCertifications,
+  normaliseCountry,
+  normaliseEnergyClass,
+  normaliseWeeeCategory,
+} from './vocabulary.js';
+
+/**
+ * The fields a passport needs before it is `complete` (and can be published). One place:
+ * the status computation, the publish check and the README all read this list.
+ */
+export const REQUIRED_FOR_COMPLETE = [
+  // product_name is not listed: it falls back to the product's title, so a passport always has one.
+  'manufacturer',
+  'materials',
+  'carbon_footprint_kg',
+  'certifications',
+  'end_of_life_instructions',
+] as const satisfies readonly Field[];
+
+const SUM_TOLERANCE = 0.01;
+
+function materialsSum(materials: readonly Material[]): number {
+  return materials.reduce((s, m) => s + m.percentage, 0);
+}
+
+/** What keeps these values from a complete passport, as `field: reason`; empty when complete. */
+export function missingForComplete(values: ComplianceValues): string[] {
+  const missing: string[] = [];
+  for (const f of REQUIRED_FOR_COMPLETE) {
+    const v = values[f];
+    if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) missing.push(f);
+  }
+  if (values.materials?.length && Math.abs(materialsSum(values.materials) - 100) > SUM_TOLERANCE) {
+    missing.push('materials (percentages must sum to 100)');
+  }
+  return missing;
+}
+
+/**
+ * Checks the rules the schema cannot express and returns the values in canonical form
+ * (certifications spelled canonically, WEEE category named, country and classes upper-cased).
+ * Every broken rule is reported at once in a single 400; nothing is written.
+ */
+export function normalisePatch(patch: Partial<Record<Field, unknown>>): Partial<ComplianceValues> {
+  const out: Partial<Record<Field, unknown>> = {};
+  const problems: FieldError[] = [];
+  const bad = (field: string, rule: string, message: string) => problems.push({ field, rule, message });
+
+  for (const [field, value] of Object.entries(patch) as Array<[Field, unknown]>) {
+    if (value === null) {
+      out[field] = null;
+      continue;
+    }
+    switch (field) {
+      case 'materials': {
+        const materials = (value as Material[]).map((m) => ({ name: m.name.trim(), percentage: m.percentage }));
+        const sum = materialsSum(materials);
+        if (sum > 100 + SUM_TOLERANCE) bad('/materials', 'sum_at_most_100', `percentages sum to ${round(sum)}, more than 100`);
+        const names = new Set<string>();
+        materials.forEach((m, i) => {
+          if (!m.name) bad(`/materials/${i}/name`, 'minLength', 'must not be blank');
+          if (names.has(m.name.toLowerCase())) bad(`/materials/${i}/name`, 'unique', `"${m.name}" is listed twice`);
+          names.add(m.name.toLowerCase());
+        });
+        out.materials = materials;
+        break;
+      }
+      case 'country_of_origin': {
+        const code = normaliseCountry(value as string);
+        if (!code) bad('/country_of_origin', 'iso3166_alpha2', `"${value}" is not an ISO 3166-1 alpha-2 country code`);
+        out.country_of_origin = code;
+        break;
+      }
+      case 'recyclability_score':
+        out.recyclability_score = (value as string).toUpperCase();
+        break;
+      case 'certifications':
+        out.certifications = normaliseCertifications(value as string[]);
+        break;
+      case 'weee_category': {
+        const category = normaliseWeeeCategory(value as string | number);
+        if (!category) {
+          bad('/weee_category', 'weee_annex_iii', `"${value}" is not a WEEE category of Directive 2012/19/EU Annex III (1–6)`);
+        }
+        out.weee_category = category;
+        break;
+      }
+      case 'energy_class': {
+        const cls = normaliseEnergyClass(value as string);
+        if (!cls) bad('/energy_class', 'energy_class', `"${value}" is not an energy class (A–G, or A+++ to D)`);
+        out.energy_class = cls;
+        break;
+      }
+      case 'hazardous_substances':
+        out.hazardous_substances = (value as Array<Partial<Substance>>).map((s, i) => {
+          if (s.cas_number && !isValidCas(s.cas_number)) {
+            bad(`/hazardous_substances/${i}/cas_number`, 'cas_check_digit', `"${s.cas_number}" is not a valid CAS number`);
+          }
+          if (s.ec_number && !isValidEcNumber(s.ec_number)) {
+            bad(`/hazardous_substances/${i}/ec_number`, 'ec_check_digit', `"${s.ec_number}" is not a valid EC number`);
+          }
+          return {
+            name: s.name!.trim(),
+            cas_number: s.cas_number?.trim() || null,
+            ec_number: s.ec_number?.trim() || null,
+            concentration_pct: s.concentration_pct ?? null,
+            location: s.location?.trim() || null,
+          };
+        });
+        break;
+      case 'product_name':
+      case 'manufacturer':
+      case 'end_of_life_instructions': {
+        const text = (value as string).trim();
+        if (!text) bad(`/${field}`, 'minLength', 'must not be blank');
+        out[field] = text;
+        break;
+      }
+      default:
+        out[field] = value;
+    }
+  }
+  if (problems.length) {
+    throw errors.validation(`Invalid value${problems.length > 1 ? 's' : ''}: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}.`, problems);
+  }
+  return out as Partial<ComplianceValues>;
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

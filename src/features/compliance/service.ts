@@ -1,0 +1,321 @@
+import type { Kysely, Transaction } from 'kysely';
+import { isUniqueViolation, toBool, type Dialect } from '../../db/dialect.js';
+import type { ComplianceRow, Schema } from '../../db/schema.js';
+import { AppError, errors } from '../../errors.js';
+import { newId } from '../../lib/ids.js';
+import { nowIso } from '../../lib/time.js';
+import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
+import { etagOf, ifMatchHolds } from './etag.js';
+import { columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
+import { createComplianceRepository } from './repository.js';
+import { missingForComplete, normalisePatch } from './rules.js';
+import { passportView, type PassportView } from './views.js';
+
+/** Who made a change and through what: shown in the history. */
+export interface Actor {
+  keyId: string | null;
+  /** "api", or "extraction:<id>" for values applied from a document. */
+  source: string;
+}
+
+export interface ChangeOptions {
+  actor: Actor;
+  ifMatch?: string | undefined;
+  /** PATCH of the passport creates it; environmental data alone does not. */
+  createPassport: boolean;
+}
+
+export type DppStatus = 'draft' | 'complete' | 'published';
+
+const MAX_ATTEMPTS = 5;
+const preconditionFailed = (current: number) =>
+  new AppError(412, 'precondition_failed', 'Precondition failed', `The passport changed since you read it; it is now at version ${current}. Read it again and retry.`, undefined, {
+    current_version: current,
+  });
+
+function statusOf(row: Pick<ComplianceRow, 'passport_created_at' | 'published_version' | 'withdrawn_at'>, values: ComplianceValues): DppStatus | null {
+  if (!row.passport_created_at) return null;
+  if (row.published_version !== null && !row.withdrawn_at) return 'published';
+  return missingForComplete(values).length === 0 ? 'complete' : 'draft';
+}
+
+/** +1/-1 on the status counters when a product's status moves. */
+function statusDeltas(from: string | null, to: string | null): StatDeltas {
+  const d: Record<string, number> = {};
+  if (from === to) return d;
+  if (from) d[from] = (d[from] ?? 0) - 1;
+  if (to) d[to] = (d[to] ?? 0) + 1;
+  if (!from && to) d.with_dpp = 1;
+  if (from && !to) d.with_dpp = -1;
+  return d;
+}
+
+function certificationDeltas(before: string[], after: string[]): Map<string, number> {
+  const d = new Map<string, number>();
+  for (const c of new Set(before)) d.set(c, (d.get(c) ?? 0) - 1);
+  for (const c of new Set(after)) d.set(c, (d.get(c) ?? 0) + 1);
+  return d;
+}
+
+/**
+ * Passports and environmental data: every change goes through one transaction that checks the
+ * If-Match version, records the history entry, keeps the list/stats columns in step, and never
+ * loses a concurrent change (row lock on PostgreSQL, single writer on SQLite, version guard on both).
+ */
+export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
+  const read = createComplianceRepository(db, dialect);
+
+  /** Runs `work` in a transaction, retrying when a concurrent writer won a race on a unique key. */
+  async function inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await db.transaction().execute(work);
+      } catch (e) {
+        if ((isUniqueViolation(e) || e instanceof VersionRace) && attempt < MAX_ATTEMPTS) continue;
+        throw e;
+      }
+    }
+  }
+
+  async function requireProduct(orgId: string, productId: string) {
+    const product = await read.findProduct(orgId, productId);
+    if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+    return product;
+  }
+
+  function noPassport(productId: string) {
+    return errors.notFound(
+      'Passport',
+      `Product ${productId} has no Digital Product Passport yet. Create one with PATCH /api/v1/compliance/dpp/${productId} ` +
+        `(or POST /api/v1/compliance/dpp/${productId}/generate to draft it from the product's data).`,
+    );
+  }
+
+  /**
+   * Applies a patch of compliance fields. Returns the record after the change and the fields as stored.
+   * A patch that changes nothing writes nothing and keeps the version.
+   */
+  async function change(orgId: string, productId: string, patch: Partial<Record<Field, unknown>>, options: ChangeOptions) {
+    const normalised = normalisePatch(patch);
+    return inTransaction(async (trx) => {
+      const repo = createComplianceRepository(trx, dialect);
+      const stats = createStatsRepository(trx);
+      const product = await repo.lockProduct(orgId, productId);
+      if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+      const row = await repo.findRecord(orgId, productId);
+      const version = row?.version ?? 0;
+      if (options.ifMatch !== undefined && !ifMatchHolds(options.ifMatch, version, row !== undefined)) throw preconditionFailed(version);
+
+      const before = valuesFromRow(row);
+      const after: ComplianceValues = { ...before, ...normalised };
+      const changed = (Object.keys(normalised) as Field[]).filter((f) => !sameValue(before[f], after[f]));
+      const createsPassport = options.createPassport && !row?.passport_created_at;
+      if (row && changed.length === 0 && !createsPassport) return { row, values: after, product };
+
+      const now = nowIso();
+      const next: ComplianceRow = {
+        ...(row ?? {
+          product_id: productId,
+          org_id: orgId,
+          dpp_id: newId(),
+          passport_created_at: null,
+          version: 0,
+          field_sources: '{}',
+          published_version: null,
+          published_at: null,
+          withdrawn_at: null,
+          has_unpublished_changes: 0,
+        }),
+        ...(columnsFor(after) as ComplianceRow),
+        version: version + 1,
+        passport_created_at: row?.passport_created_at ?? (createsPassport ? now : null),
+        updated_at: now,
+      } as ComplianceRow;
+      const sources = JSON.parse(next.field_sources) as Record<string, string>;
+      for (const f of changed) sources[f] = options.actor.source;
+      next.field_sources = JSON.stringify(sources);
+      const published = next.published_version !== null && !next.withdrawn_at;
+      next.has_unpublished_changes = published ? 1 : 0;
+
+      if (row) {
+        if (!(await repo.updateRecord(productId, version, next))) throw new VersionRace();
+      } else {
+        await repo.insertRecord(next);
+      }
+      const status = statusOf(next, after);
+      await repo.setProductStatus(productId, { has_dpp: next.passport_created_at ? 1 : 0, dpp_status: status, updated_at: now });
+      await repo.insertHistory({
+        id: newId(),
+        org_id: orgId,
+        product_id: productId,
+        version: next.version,
+        action: createsPassport ? 'create' : 'update',
+        changed_at: now,
+        key_id: options.actor.keyId,
+        source: options.actor.source,
+        changes: JSON.stringify(changed.map((f) => ({ field: f, old: before[f], new: after[f] }))),
+      });
+      await stats.adjust(orgId, statusDeltas(product.dpp_status, status));
+      const certsBefore = row?.passport_created_at ? (before.certifications ?? []) : [];
+      const certsAfter = next.passport_created_at ? (after.certifications ?? []) : [];
+      await stats.adjustCertifications(orgId, certificationDeltas(certsBefore, certsAfter));
+      return { row: next, values: after, product: { ...product, dpp_status: status } };
+    });
+  }
+
+  return {
+    change,
+
+    /** The full passport (working copy) of a product; 404 when the product has none. */
+    async getPassport(orgId: string, productId: string): Promise<PassportView> {
+      const product = await requireProduct(orgId, productId);
+      const row = await read.findRecord(orgId, productId);
+      if (!row?.passport_created_at) throw noPassport(productId);
+      return passportView(product, row, valuesFromRow(row), statusOf(row, valuesFromRow(row))!);
+    },
+
+    async getEnvironmental(orgId: string, productId: string) {
+      await requireProduct(orgId, productId);
+      const row = await read.findRecord(orgId, productId);
+      const v = valuesFromRow(row);
+      return {
+        product_id: productId,
+        reach_compliant: v.reach_compliant,
+        rohs_compliant: v.rohs_compliant,
+        ce_marked: v.ce_marked,
+        weee_category: v.weee_category,
+        energy_class: v.energy_class,
+        carbon_footprint_kg: v.carbon_footprint_kg,
+        recyclable: v.recyclable,
+        hazardous_substances: v.hazardous_substances ?? [],
+        updated_at: row?.updated_at ?? null,
+        version: row?.version ?? 0,
+      };
+    },
+
+    /** Publishes a complete passport as the next immutable numbered version. */
+    async publish(orgId: string, productId: string, actor: Actor, ifMatch?: string) {
+      return inTransaction(async (trx) => {
+        const repo = createComplianceRepository(trx, dialect);
+        const product = await repo.lockProduct(orgId, productId);
+        if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+        const row = await repo.findRecord(orgId, productId);
+        if (!row?.passport_created_at) throw noPassport(productId);
+        if (ifMatch !== undefined && !ifMatchHolds(ifMatch, row.version, true)) throw preconditionFailed(row.version);
+        const values = valuesFromRow(row);
+        const missing = missingForComplete(values);
+        if (missing.length) {
+          throw errors.conflict(`The passport is not complete; missing: ${missing.join(', ')}.`, { missing_fields: missing });
+        }
+        const live = row.published_version !== null && !row.withdrawn_at;
+        if (live && !toBool(row.has_unpublished_changes)) return { row, status: 'published' as DppStatus, unchanged: true };
+
+        const now = nowIso();
+        const publishedVersion = (row.published_version ?? 0) + 1;
+        const next: ComplianceRow = {
+          ...row,
+          version: row.version + 1,
+          published_version: publishedVersion,
+          published_at: now,
+          withdrawn_at: null,
+          has_unpublished_changes: 0,
+          updated_at: now,
+        };
+        await repo.insertPublication({
+          product_id: productId,
+          published_version: publishedVersion,
+          org_id: orgId,
+          revision: row.version,
+          published_at: now,
+          key_id: actor.keyId,
+          snapshot: JSON.stringify(passportView(product, next, values, 'published')),
+          withdrawn_at: null,
+        });
+        if (!(await repo.updateRecord(productId, row.version, next))) throw new VersionRace();
+        await finishTransition(trx, orgId, product, next, 'publish', actor, now, [
+          { field: 'published_version', old: row.published_version, new: publishedVersion },
+        ]);
+        return { row: next, status: 'published' as DppStatus, unchanged: false };
+      });
+    },
+
+    /** Withdraws the published passport from the public; the published versions are kept. */
+    async withdraw(orgId: string, productId: string, actor: Actor) {
+      return inTransaction(async (trx) => {
+        const repo = createComplianceRepository(trx, dialect);
+        const product = await repo.lockProduct(orgId, productId);
+        if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+        const row = await repo.findRecord(orgId, productId);
+        if (!row?.passport_created_at) throw noPassport(productId);
+        if (row.published_version === null || row.withdrawn_at) {
+          throw errors.conflict('The passport is not published, so there is nothing to withdraw.');
+        }
+        const now = nowIso();
+        const next: ComplianceRow = { ...row, version: row.version + 1, withdrawn_at: now, has_unpublished_changes: 0, updated_at: now };
+        if (!(await repo.updateRecord(productId, row.version, next))) throw new VersionRace();
+        await repo.markPublicationWithdrawn(productId, row.published_version, now);
+        await finishTransition(trx, orgId, product, next, 'withdraw', actor, now, [
+          { field: 'withdrawn_at', old: null, new: now },
+        ]);
+        return { row: next, status: statusOf(next, valuesFromRow(next))!, unchanged: false };
+      });
+    },
+
+    async history(orgId: string, productId: string, page: number, perPage: number) {
+      await requireProduct(orgId, productId);
+      const [rows, total] = await Promise.all([
+        read.historyPage(orgId, productId, perPage, (page - 1) * perPage),
+        read.historyCount(orgId, productId),
+      ]);
+      return {
+        items: rows.map((r) => ({
+          version: r.version,
+          changed_at: r.changed_at,
+          action: r.action,
+          key_id: r.key_id,
+          source: r.source,
+          changes: JSON.parse(r.changes) as Array<{ field: string; old: unknown; new: unknown }>,
+        })),
+        total,
+        page,
+        per_page: perPage,
+      };
+    },
+
+    statusOf,
+    etagOf,
+  };
+
+  /** Common tail of publish and withdraw: list/stats columns and the history entry. */
+  async function finishTransition(
+    trx: Transaction<Schema>,
+    orgId: string,
+    product: { id: string; dpp_status: string | null },
+    next: ComplianceRow,
+    action: 'publish' | 'withdraw',
+    actor: Actor,
+    now: string,
+    changes: Array<{ field: string; old: unknown; new: unknown }>,
+  ) {
+    const repo = createComplianceRepository(trx, dialect);
+    const status = statusOf(next, valuesFromRow(next));
+    await repo.setProductStatus(product.id, { has_dpp: 1, dpp_status: status, updated_at: now });
+    await repo.insertHistory({
+      id: newId(),
+      org_id: orgId,
+      product_id: product.id,
+      version: next.version,
+      action,
+      changed_at: now,
+      key_id: actor.keyId,
+      source: actor.source,
+      changes: JSON.stringify(changes),
+    });
+    await createStatsRepository(trx).adjust(orgId, statusDeltas(product.dpp_status, status));
+  }
+}
+
+/** Another writer changed the record between our read and our write: the transaction is retried. */
+class VersionRace extends Error {}
+
+export type ComplianceService = ReturnType<typeof createComplianceService>;
