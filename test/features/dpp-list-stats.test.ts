@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { dialects } from '../helpers/db.js';
+
+const COMPLETE = {
+  manufacturer: 'Ma Marque',
+  materials: [{ name: 'Steel', percentage: 100 }],
+  carbon_footprint_kg: 2,
+  certifications: ['CE', 'RoHS'],
+  end_of_life_instructions: 'Take to a WEEE collection point.',
+};
+
+describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
+  let t: TestApp;
+  let key: string;
+  const ids: Record<string, string> = {};
+
+  const call = (url: string, k = key) => t.call(k, { method: 'GET', url });
+  const create = async (title: string, ean?: string) =>
+    (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title, ...(ean ? { ean } : {}) } })).json().product_id as string;
+  const patch = (id: string, payload: object) => t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload });
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    key = await t.key('list-org');
+    ids.cafe = await create('Machine à Café Expresso', '4006381333931');
+    ids.kettle = await create('Bouilloire électrique 1,7 l', '96385074');
+    ids.toaster = await create('Grille-pain 2 fentes');
+    ids.tv = await create('LED TV 55" 4K', '036000291452');
+    ids.fan = await create('Ventilateur colonne');
+    await patch(ids.cafe, { ...COMPLETE, certifications: ['CE', 'RoHS', 'energy star'] }); // complete
+    await patch(ids.kettle, { manufacturer: 'Ma Marque', certifications: ['ce'] }); // draft
+    await patch(ids.tv, COMPLETE);
+    await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${ids.tv}/publish` }); // published
+  });
+  afterAll(() => t.close());
+
+  it('answers stats from the counters, in the spec shape', async () => {
+    const stats = (await call('/api/v1/compliance/dpp/stats')).json();
+    expect(stats).toEqual({
+      total_products: 5,
+      with_dpp: 3,
+      fill_rate_pct: 60,
+      certifications: { CE: 3, RoHS: 2, 'Energy Star': 1 },
+      by_status: { draft: 1, complete: 1, published: 1 },
+    });
+  });
+
+  it('keeps the counters right through edits, deletes and imports', async () => {
+    const other = await t.key('counter-org');
+    const p = async (title: string) =>
+      (await t.call(other, { method: 'POST', url: '/api/v1/products', payload: { title } })).json().product_id as string;
+    const a = await p('A');
+    const b = await p('B');
+    await p('C');
+    await t.call(other, { method: 'PATCH', url: `/api/v1/compliance/dpp/${a}`, payload: { certifications: ['CE', 'FSC'] } });
+    await t.call(other, { method: 'PATCH', url: `/api/v1/compliance/dpp/${b}`, payload: { certifications: ['CE'] } });
+    await t.call(other, { method: 'PATCH', url: `/api/v1/compliance/dpp/${a}`, payload: { certifications: ['FSC', 'EPEAT'] } });
+    await t.call(other, { method: 'DELETE', url: `/api/v1/products/${b}` });
+    await t.call(other, { method: 'POST', url: '/api/v1/products/import', payload: 'title\nD\nE\n', headers: { 'content-type': 'text/csv' } });
+    const stats = (await call('/api/v1/compliance/dpp/stats', other)).json();
+    expect(stats).toMatchObject({ total_products: 4, with_dpp: 1, fill_rate_pct: 25, certifications: { FSC: 1, EPEAT: 1 } });
+    expect(stats.certifications.CE).toBeUndefined();
+    // The counters agree with a full count.
+    const counted = await t.database.db.selectFrom('products').select((eb) => eb.fn.countAll().as('n')).where('org_id', '=',
+      (await t.database.db.selectFrom('organisations').select('id').where('slug', '=', 'counter-org').executeTakeFirstOrThrow()).id,
+    ).executeTakeFirstOrThrow();
+    expect(Number(counted.n)).toBe(4);
+  });
+
+  it('answers zeros for an empty catalog', async () => {
+    const empty = await t.key('empty-org');
+    expect((await call('/api/v1/compliance/dpp/stats', empty)).json()).toMatchObject({ total_products: 0, with_dpp: 0, fill_rate_pct: 0, certifications: {} });
+  });
+
+  it('lists every product with its status, null without a passport, most recently updated first', async () => {
+    const list = (await call('/api/v1/compliance/dpp/products')).json();
+    expect(list).toMatchObject({ total: 5, page: 1, per_page: 50 });
+    expect(Object.keys(list.items[0]).sort()).toEqual(['dpp_status', 'ean', 'has_unpublished_changes', 'product_id', 'title', 'updated_at']);
+    const byId = Object.fromEntries(list.items.map((i: { product_id: string; dpp_status: string | null }) => [i.product_id, i.dpp_status]));
+    expect(byId).toEqual({ [ids.cafe!]: 'complete', [ids.kettle!]: 'draft', [ids.toaster!]: null, [ids.tv!]: 'published', [ids.fan!]: null });
+    expect(list.items[0].product_id).toBe(ids.tv); // publishing touched it last
+    const order = list.items.map((i: { updated_at: string; product_id: string }) => i.updated_at + i.product_id);
+    expect(order).toEqual([...order].sort().reverse());
+  });
+
+  it('filters by has_dpp and dpp_status, with totals', async () => {
+    const withDpp = (await call('/api/v1/compliance/dpp/products?has_dpp=true')).json();
+    expect(withDpp.total).toBe(3);
+    expect(withDpp.items).toHaveLength(3);
+    const without = (await call('/api/v1/compliance/dpp/products?has_dpp=false')).json();
+    expect(without.total).toBe(2);
+    expect(without.items.every((i: { dpp_status: unknown }) => i.dpp_status === null)).toBe(true);
+    const drafts = (await call('/api/v1/compliance/dpp/products?dpp_status=draft')).json();
+    expect(drafts).toMatchObject({ total: 1, items: [{ product_id: ids.kettle }] });
+    const none = (await call('/api/v1/compliance/dpp/products?dpp_status=draft&has_dpp=false')).json();
+    expect(none).toMatchObject({ total: 0, items: [] });
+  });
+
+  it('searches title words case- and accent-insensitively, as prefixes', async () => {
+    const found = (await call('/api/v1/compliance/dpp/products?search=cafe%20MACHINE')).json();
+    expect(found).toMatchObject({ total: 1, items: [{ product_id: ids.cafe }] });
+    const prefix = (await call('/api/v1/compliance/dpp/products?search=electri')).json();
+    expect(prefix.items.map((i: { product_id: string }) => i.product_id)).toEqual([ids.kettle]);
+    const combined = (await call('/api/v1/compliance/dpp/products?search=colonne&has_dpp=false')).json();
+    expect(combined).toMatchObject({ total: 1, items: [{ product_id: ids.fan }] });
+    expect((await call('/api/v1/compliance/dpp/products?search=nothing-like-this')).json()).toMatchObject({ total: 0, items: [] });
+  });
+
+  it('finds a product by its EAN in any GTIN form', async () => {
+    for (const form of ['4006381333931', '04006381333931', '036000291452', '00036000291452', '96385074']) {
+      const res = (await call(`/api/v1/compliance/dpp/products?search=${form}`)).json();
+      expect(res.total, form).toBe(1);
+    }
+  });
+
+  it('keeps search index in step with renamed products', async () => {
+    await t.call(key, { method: 'PATCH', url: `/api/v1/products/${ids.toaster}`, payload: { title: 'Toaster Deluxe' } });
+    expect((await call('/api/v1/compliance/dpp/products?search=toaster')).json().total).toBe(1);
+    expect((await call('/api/v1/compliance/dpp/products?search=grille')).json().total).toBe(0);
+  });
+
+  it.each([
+    ['per_page=201', 'querystring/per_page', 'maximum'],
+    ['per_page=0', 'querystring/per_page', 'minimum'],
+    ['page=0', 'querystring/page', 'minimum'],
+    ['dpp_status=archived', 'querystring/dpp_status', 'anyOf'],
+    ['has_dpp=maybe', 'querystring/has_dpp', 'type'],
+    ['search=%20%2F%20', 'querystring/search', 'words'],
+    ['sort=title', 'querystring/sort', 'unknown_field'],
+  ])('refuses ?%s with a 400 naming %s', async (query, field, rule) => {
+    const res = await call(`/api/v1/compliance/dpp/products?${query}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toContainEqual(expect.objectContaining({ field, rule }));
+  });
+
+  it('paginates with the spec defaults', async () => {
+    const page = (await call('/api/v1/compliance/dpp/products?per_page=2&page=3')).json();
+    expect(page).toMatchObject({ total: 5, page: 3, per_page: 2 });
+    expect(page.items).toHaveLength(1);
+  });
+});
