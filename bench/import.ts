@@ -8,17 +8,17 @@
  * update pass on PostgreSQL too (--update-pass is SQLite only).
  * Always exits 0; targets are reported as PASS/FAIL lines.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { createDatabase, type Database } from '../src/db/database.js';
-import { migrations } from '../src/db/migrations/index.js';
 import { createAccessService } from '../src/features/access/service.js';
 import { importProducts } from '../src/features/products/import.js';
 import { readRows } from '../src/features/products/row-sources.js';
@@ -265,7 +265,16 @@ export class ProductCsvStream extends Readable {
     this.r = prng(seed);
   }
 
+  /**
+   * Chunks are delivered from setImmediate, as a file or socket delivers them from I/O callbacks.
+   * A fully synchronous source would let the whole import run in microtasks and never reach the timers
+   * phase, so the 100 ms RSS sampler (and anything else on the event loop) would never run.
+   */
   override _read(): void {
+    setImmediate(() => this.produce());
+  }
+
+  private produce(): void {
     let out = '';
     if (!this.headerSent) {
       out += HEADER.join(',') + '\n';
@@ -293,6 +302,8 @@ export class ProductCsvStream extends Readable {
 
 class RssSampler {
   peak = 0;
+  /** Timer ticks seen: if far fewer than duration/100 ms, the event loop was starved. */
+  ticks = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Largest gap between two timer ticks: how long the event loop was blocked (samples were missed). */
   maxGapMs = 0;
@@ -309,6 +320,7 @@ class RssSampler {
     if (rss > this.peak) this.peak = rss;
     if (fromTimer) {
       const now = performance.now();
+      this.ticks++;
       this.maxGapMs = Math.max(this.maxGapMs, now - this.last);
       this.last = now;
     }
@@ -334,6 +346,7 @@ interface RunResult {
   peakRssMb: number;
   startRssMb: number;
   maxGapMs: number;
+  ticks: number;
   summary: { created: number; updated: number; failed: number; rows: number; duration_ms: number };
   stored: number;
   validGtins: number;
@@ -385,6 +398,7 @@ async function runImport(database: Database, orgId: string, dialect: 'sqlite' | 
     peakRssMb: mb(sampler.peak),
     startRssMb: mb(startRss),
     maxGapMs: sampler.maxGapMs,
+    ticks: sampler.ticks,
     summary: { created: summary.created, updated: summary.updated, failed: summary.failed, rows: summary.rows, duration_ms: summary.duration_ms },
     stored: Number(c.n),
     validGtins: Number(c.valid),
@@ -421,7 +435,7 @@ async function benchPostgres(opts: Options): Promise<RunResult[]> {
   let database: Database | undefined;
   try {
     database = await createDatabase({ databaseUrl: url, pgSchema: schema });
-    await migratePostgres(database, schema);
+    await database.migrate();
     const { org_id } = await createAccessService(database.db).createKey({ org: 'bench', scopes: 'read,write' });
     console.log(`postgres: ${url.replace(/\/\/[^@/]*@/, '//***@')} schema ${schema}`);
     results.push(report(await runImport(database, org_id, 'postgres', 'insert', opts.rows)));
@@ -441,28 +455,6 @@ async function benchPostgres(opts: Options): Promise<RunResult[]> {
   return results;
 }
 
-/**
- * `Database.migrate()` builds its Migrator without `migrationTableSchema`, and Kysely then decides whether
- * `kysely_migration_lock` exists by looking in *every* schema: when another schema of the same database holds
- * one (a concurrent test run), it skips creating ours and fails with 'relation "kysely_migration_lock" does
- * not exist'. Fall back to the same migrations with the table schema pinned to ours.
- */
-async function migratePostgres(database: Database, schema: string) {
-  try {
-    await database.migrate();
-  } catch (e) {
-    if (!/kysely_migration(_lock)? does not exist|relation "kysely_migration/.test(String((e as Error).message))) throw e;
-    console.log(`postgres: migrate() failed (${(e as Error).message}); retrying with migrationTableSchema=${schema}`);
-    const migrator = new Migrator({
-      db: database.db,
-      provider: { getMigrations: async () => migrations('postgres') },
-      migrationTableSchema: schema,
-    });
-    const result = await migrator.migrateToLatest();
-    if (result.error) throw result.error;
-  }
-}
-
 function report(r: RunResult): RunResult {
   const s = r.summary;
   const expectCreated = r.pass === 'insert' ? r.rows : 0;
@@ -473,7 +465,8 @@ function report(r: RunResult): RunResult {
       `stored=${r.stored} gtin_valid=${r.validGtins} -> ${ok && r.validGtins === r.rows ? 'OK' : 'MISMATCH'}`,
   );
   console.log(
-    `  rss at start ${r.startRssMb.toFixed(0)} MB; longest event-loop stall between 100 ms samples ${r.maxGapMs.toFixed(0)} ms`,
+    `  rss at start ${r.startRssMb.toFixed(0)} MB; ${r.ticks} RSS samples by timer (+1 per batch); ` +
+      `longest gap between 100 ms timer samples ${r.maxGapMs.toFixed(0)} ms (event-loop stall)`,
   );
   console.log(summaryLine(r));
   return r;
@@ -502,6 +495,18 @@ async function benchGeneration(rows: number) {
   console.log(`generate+csv-parse ${n} rows  ${s.toFixed(2)} s  ${fmtInt(n / s)} rows/s`);
 }
 
+/** The commit measured, and which files under src/ differ from it (others may be editing them). */
+function codeVersion(): string {
+  try {
+    const run = (args: string[]) => execFileSync('git', args, { cwd: path.dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trimEnd();
+    const head = run(['rev-parse', '--short', 'HEAD']);
+    const dirty = run(['status', '--porcelain', '--', '../src', '../package.json']).split('\n').filter(Boolean).map((l) => l.slice(3));
+    return `${head}${dirty.length ? ` + uncommitted changes in ${dirty.join(', ')}` : ' (clean src/)'}`;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
 async function main() {
   let opts: Options;
   try {
@@ -514,9 +519,11 @@ async function main() {
     `import benchmark: ${fmtInt(opts.rows)} rows, dialect ${opts.dialect}${opts.updatePass ? ', with update pass' : ''}; ` +
       `node ${process.version}, ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}`,
   );
+  console.log(`code: ${codeVersion()}`);
   // A sample row, so the shape of the data is visible in the log.
-  const sample = new ProductCsvStream(2).read() as Buffer | null;
-  if (sample) console.log(`sample CSV:\n${sample.toString('utf8').trimEnd()}`);
+  const sample: Buffer[] = [];
+  for await (const chunk of new ProductCsvStream(3)) sample.push(chunk as Buffer);
+  console.log(`sample CSV:\n${Buffer.concat(sample).toString('utf8').trimEnd()}`);
 
   if (opts.genOnly) {
     await benchGeneration(opts.rows);

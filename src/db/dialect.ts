@@ -1,3 +1,4 @@
+import { PostgresAdapter } from 'kysely';
 /**
  * The named places where SQLite and PostgreSQL differ. Everything else is one query for both.
  */
@@ -32,4 +33,9 @@ export const MAX_PARAMS = 30_000;
 /** Column type for a float: SQLite REAL is 8 bytes already; PostgreSQL's `real` would be 4. */
 export function floatColumn(dialect: Dialect): 'real' | 'double precision' {
   return dialect === 'sqlite' ? 'real' : 'double precision';
+}
+
+/** Which dialect a Kysely instance (or transaction) speaks, read from its adapter. */
+export function dialectOf(db: { getExecutor(): { adapter: unknown } }): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }

@@ -31,6 +31,7 @@ function bearer(request: FastifyRequest): string | undefined {
  * Runs at onRequest, before the body is read, so an unauthenticated upload costs nothing.
  */
 export function installAuth(app: FastifyInstance, access: AccessService) {
+  app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const principal = await access.authenticate(bearer(request));
     const needed: Scope =

@@ -1,4 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { dialectOf, type Dialect } from '../../db/dialect.js';
 import type { NewProductRow, ProductRow, Schema } from '../../db/schema.js';
 import { foldForSearch } from '../../lib/text.js';
 
@@ -39,8 +40,19 @@ function writable(row: NewProductRow): NewProductRow {
   };
 }
 
+/**
+ * `column IN (list)` with the whole list as one bind parameter, so a 1000-key lookup is one small
+ * statement on both dialects: a JSON array read by json_each on SQLite, a text array on PostgreSQL.
+ */
+function inList(dialect: Dialect, column: string, values: string[]): RawBuilder<boolean> {
+  return dialect === 'sqlite'
+    ? sql<boolean>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(values)}))`
+    : sql<boolean>`${sql.ref(column)} = any(${values}::text[])`;
+}
+
 /** SQL for the product catalog. Every query is scoped by organisation. */
 export function createProductRepository(db: Db) {
+  const dialect = dialectOf(db);
   return {
     findById(orgId: string, id: string): Promise<ProductRow | undefined> {
       return db.selectFrom('products').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
@@ -63,10 +75,10 @@ export function createProductRepository(db: Db) {
     async findByKeys(orgId: string, externalIds: string[], gtins: string[]): Promise<ProductRow[]> {
       const [byExt, byGtin] = await Promise.all([
         externalIds.length
-          ? db.selectFrom('products').selectAll().where('org_id', '=', orgId).where('external_id', 'in', externalIds).execute()
+          ? db.selectFrom('products').selectAll().where('org_id', '=', orgId).where(inList(dialect, 'external_id', externalIds)).execute()
           : [],
         gtins.length
-          ? db.selectFrom('products').selectAll().where('org_id', '=', orgId).where('gtin14', 'in', gtins).execute()
+          ? db.selectFrom('products').selectAll().where('org_id', '=', orgId).where(inList(dialect, 'gtin14', gtins)).execute()
           : [],
       ]);
       return [...byExt, ...byGtin];
@@ -79,9 +91,11 @@ export function createProductRepository(db: Db) {
     /** Inserts new rows and overwrites existing ones (by id) in one statement. */
     async upsertMany(rows: NewProductRow[]): Promise<void> {
       if (rows.length === 0) return;
+      const values = rows.map(writable);
+      if (dialect === 'postgres') return upsertUnnest(db, values);
       await db
         .insertInto('products')
-        .values(rows.map(writable))
+        .values(values)
         .onConflict((oc) =>
           oc.column('id').doUpdateSet((eb) => Object.fromEntries(UPSERT_COLUMNS.map((c) => [c, eb.ref(`excluded.${c}`)]))),
         )
@@ -121,6 +135,25 @@ export function createProductRepository(db: Db) {
       return Number(r.n);
     },
   };
+}
+
+const PG_TYPES: Record<string, string> = { gtin_valid: 'boolean' };
+const WRITE_COLUMNS = ['id', 'org_id', 'created_at', ...UPSERT_COLUMNS] as const;
+
+/**
+ * PostgreSQL bulk upsert: one array parameter per column expanded by unnest, so the statement has
+ * fourteen parameters whatever the batch size and is parsed once per batch, not once per row.
+ */
+async function upsertUnnest(db: Db, rows: NewProductRow[]): Promise<void> {
+  const arrays = WRITE_COLUMNS.map((c) => {
+    const values = rows.map((r) => (r as Record<string, unknown>)[c] ?? null);
+    return sql`${values}::${sql.raw(PG_TYPES[c] ?? 'text')}[]`;
+  });
+  await sql`
+    insert into products (${sql.join(WRITE_COLUMNS.map((c) => sql.ref(c)))})
+    select * from unnest(${sql.join(arrays)})
+    on conflict (id) do update set ${sql.join(UPSERT_COLUMNS.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))}
+  `.execute(db);
 }
 
 export type ProductRepository = ReturnType<typeof createProductRepository>;

@@ -1,0 +1,463 @@
+/**
+ * HTTP API benchmark: seeds N products (half with passports) into a fresh SQLite file and/or a fresh
+ * PostgreSQL schema, runs the built service as its own process (`node dist/cli.js serve`), and measures
+ * throughput and latency with wrk (loopback only) on:
+ *   1. GET /api/v1/compliance/dpp/{id}           random ids that have a passport
+ *   2. GET /api/v1/compliance/dpp/products?search=<word>   a title word in ~1–2% of the products
+ *   3. GET /api/v1/compliance/dpp/products?has_dpp=true&page=200
+ *   4. GET /api/v1/compliance/dpp/stats
+ *   5. a bare Fastify process answering a real passport from memory (the ceiling)
+ *
+ *   npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products 1000000] [--duration 10]
+ *                        [--warmup 2] [--connections 32] [--threads 2] [--quiet-wait 180] [--profile] [--explain] [--keep] [--skip-build]
+ *
+ * --profile runs the service under `node --cpu-prof` (numbers are then lower) and prints where it spends CPU;
+ * --quiet-wait: before each scenario, wait up to S seconds for the machine to be idle (other benchmarks on a
+ * 2-core machine distort the numbers; the "other CPU" column shows what still ran). 0 disables.
+ * --explain prints the plans and in-process timings of the queries behind scenarios (also done when a target fails).
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
+ * Logs, plans, profiles and a JSON summary go to bench/results/api-<timestamp>/ (git-ignored);
+ * the database and wrk scripts live in os.tmpdir() and are removed at the end (unless --keep).
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { createDatabase, type Database } from '../src/db/database.js';
+import type { Dialect } from '../src/db/dialect.js';
+import { explainEndpoints } from './lib/explain.js';
+import { cpuMeter, freePort, killChildren, run, startServer, waitQuiet, type Server } from './lib/procs.js';
+import { summariseProfile } from './lib/profile.js';
+import { checkCounters, seedPassports, seedProducts } from './lib/seed.js';
+import { twinCheck } from './lib/twins.js';
+import { fixedScript, randomIdScript, runWrk, wrkAvailable, type WrkResult } from './lib/wrk.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PG_BASE = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Options {
+  dialects: Dialect[];
+  products: number;
+  duration: number;
+  warmup: number;
+  connections: number;
+  threads: number;
+  profile: boolean;
+  explain: boolean;
+  keep: boolean;
+  skipBuild: boolean;
+  quietWait: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    dialects: ['sqlite', 'postgres'],
+    products: 1_000_000,
+    duration: 10,
+    warmup: 2,
+    connections: 32,
+    threads: 2,
+    profile: false,
+    explain: false,
+    keep: false,
+    skipBuild: false,
+    quietWait: 180,
+  };
+  const usage = 'usage: npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products N] [--duration S] [--warmup S] [--connections C] [--threads T] [--quiet-wait S] [--profile] [--explain] [--keep] [--skip-build]';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? (arg.split('=', 2) as [string, string]) : [arg, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    const positive = (name: string, allowZero = false) => {
+      const n = Number(value().replace(/[_,]/g, ''));
+      if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`${name} must be a positive number`);
+      return n;
+    };
+    switch (flag) {
+      case '--dialect': {
+        const d = value();
+        if (d === 'both') o.dialects = ['sqlite', 'postgres'];
+        else if (d === 'sqlite' || d === 'postgres') o.dialects = [d];
+        else throw new Error('--dialect must be sqlite, postgres or both');
+        break;
+      }
+      case '--products':
+        o.products = Math.round(positive('--products'));
+        if (o.products < 1000) throw new Error('--products must be at least 1000');
+        break;
+      case '--duration':
+        o.duration = Math.round(positive('--duration'));
+        break;
+      case '--warmup':
+        o.warmup = Math.round(positive('--warmup', true));
+        break;
+      case '--connections':
+        o.connections = Math.round(positive('--connections'));
+        break;
+      case '--threads':
+        o.threads = Math.round(positive('--threads'));
+        break;
+      case '--quiet-wait':
+        o.quietWait = Math.round(positive('--quiet-wait', true));
+        break;
+      case '--profile':
+        o.profile = true;
+        break;
+      case '--explain':
+        o.explain = true;
+        break;
+      case '--keep':
+        o.keep = true;
+        break;
+      case '--skip-build':
+        o.skipBuild = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(usage);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown argument ${arg}\n${usage}`);
+    }
+  }
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+// ---------------------------------------------------------------------------------------------
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const resultsDir = path.join(ROOT, 'bench', 'results', `api-${stamp}`);
+fs.mkdirSync(resultsDir, { recursive: true });
+const logFile = path.join(resultsDir, 'run.log');
+function log(line = '') {
+  console.log(line);
+  fs.appendFileSync(logFile, line + '\n');
+}
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+interface Scenario {
+  name: string;
+  label: string;
+  result: WrkResult;
+  cpu: { serverPct: number; postgresPct: number; otherPct: number; machinePct: number };
+}
+
+interface DialectResult {
+  dialect: Dialect;
+  products: number;
+  seeding: { importSec: number; passportsSec: number; maintenanceSec: number; totalSec: number; passports: number };
+  search: { word: string; generated: number; apiTotal: number };
+  scenarios: Scenario[];
+  twins: { ok: boolean; lines: string[] };
+  counters: string[];
+  targets: Array<{ text: string; pass: boolean }>;
+  profile?: string;
+  explain?: string;
+}
+
+function table(r: DialectResult): string {
+  const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'p90 ms', 'max ms', 'sock err', 'server CPU', 'pg CPU', 'other CPU', 'machine'];
+  const rows = r.scenarios.map((s) => [
+    s.label,
+    fmtInt(s.result.rps),
+    s.result.p50ms.toFixed(2),
+    s.result.p99ms.toFixed(2),
+    String(s.result.non2xx),
+    s.result.p90ms.toFixed(2),
+    s.result.maxMs.toFixed(1),
+    String(s.result.socketErrors),
+    `${s.cpu.serverPct.toFixed(0)}%`,
+    r.dialect === 'postgres' ? `${s.cpu.postgresPct.toFixed(0)}%` : '-',
+    `${s.cpu.otherPct.toFixed(0)}%`,
+    `${s.cpu.machinePct.toFixed(0)}%`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// One dialect
+// ---------------------------------------------------------------------------------------------
+
+async function pgAdmin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: PG_BASE });
+  await c.connect();
+  try {
+    return await work(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** PIDs of the PostgreSQL backends of the service (its connections carry application_name = the schema). */
+async function backendPids(schema: string): Promise<number[]> {
+  return pgAdmin(async (c) => (await c.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [schema])).rows.map((r) => r.pid));
+}
+
+async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> {
+  log(`\n=== ${dialect}: ${fmtInt(o.products)} products ===`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `dpp-api-bench-${dialect}-`));
+  const schema = dialect === 'postgres' ? `bench_api_${randomBytes(5).toString('hex')}` : undefined;
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: tmp, DEMO_SEED: 'false' };
+  delete env.DATABASE_URL;
+  if (schema) {
+    await pgAdmin((c) => c.query(`create schema ${schema}`));
+    // application_name tells this service's PostgreSQL backends apart (for their CPU time).
+    env.DATABASE_URL = `${PG_BASE}?options=-c%20search_path%3D${schema}&application_name=${schema}`;
+    log(`postgres schema ${schema}`);
+  } else {
+    log(`sqlite ${path.join(tmp, 'dpp.sqlite')}`);
+  }
+  let database: Database | undefined;
+  const servers: Server[] = [];
+  try {
+    const cli = path.join(ROOT, 'dist', 'cli.js');
+    await run(process.execPath, [cli, 'migrate'], env, ROOT);
+    const keyOut = await run(process.execPath, [cli, 'keys', 'create', '--org', 'bench', '--scopes', 'read,write'], env, ROOT);
+    const key = keyOut.stdout.trim().split('\n').pop()!.trim();
+    const keyId = /^dpp_([0-9a-f]{12})_/.exec(key)?.[1];
+    if (!keyId) throw new Error(`keys create printed no key: ${keyOut.stdout}`);
+
+    database = await createDatabase(schema ? { databaseUrl: PG_BASE, pgSchema: schema } : { sqliteFile: path.join(tmp, 'dpp.sqlite') });
+    const db = database.db;
+    const org = await db.selectFrom('organisations').select('id').where('slug', '=', 'bench').executeTakeFirstOrThrow();
+
+    // ---- seeding
+    const t0 = performance.now();
+    log('seeding products through importProducts (CSV stream)…');
+    const imported = await seedProducts(db, org.id, o.products, log);
+    log(`  imported ${fmtInt(o.products)} products in ${imported.seconds.toFixed(1)} s (${fmtInt(o.products / imported.seconds)} rows/s)`);
+    log('seeding passports (direct inserts, one transaction per 2,000 passports)…');
+    const passports = await seedPassports(db, dialect, org.id, log);
+    const c = passports.counters;
+    log(
+      `  ${fmtInt(passports.ids.length)} passports in ${passports.seconds.toFixed(1)} s: ${fmtInt(c.draft)} draft, ${fmtInt(c.complete)} complete, ${fmtInt(c.published)} published; ` +
+        `${c.certs.size} certification codes`,
+    );
+    const tm = performance.now();
+    if (dialect === 'postgres') {
+      // Steady state after a bulk load: what autovacuum would do shortly anyway, done now so it does not run during the measurements.
+      await sql`vacuum (analyze) products`.execute(db);
+      await sql`vacuum (analyze) compliance_records`.execute(db);
+      await sql`vacuum (analyze) passport_publications`.execute(db);
+    } else {
+      // Fold the WAL back into the database file. (No ANALYZE: the service never runs it, so the plans are the ones it gets.)
+      await sql`pragma wal_checkpoint(truncate)`.execute(db);
+    }
+    const maintenanceSec = (performance.now() - tm) / 1000;
+    const totalSec = (performance.now() - t0) / 1000;
+    log(`  ${dialect === 'postgres' ? 'vacuum analyze' : 'wal checkpoint'} ${maintenanceSec.toFixed(1)} s; seeding total ${totalSec.toFixed(1)} s`);
+    if (dialect === 'sqlite') {
+      const size = fs.statSync(path.join(tmp, 'dpp.sqlite')).size;
+      log(`  database file ${(size / 2 ** 20).toFixed(0)} MB`);
+    }
+
+    // ---- ids for the passport scenario
+    const sample = [...passports.ids];
+    for (let i = sample.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [sample[i], sample[j]] = [sample[j]!, sample[i]!];
+    }
+    const idsFile = path.join(tmp, 'passport-ids.txt');
+    fs.writeFileSync(idsFile, sample.slice(0, 100_000).join('\n') + '\n');
+
+    // ---- the service
+    // With --profile, every service scenario gets a service process of its own, run under --cpu-prof.
+    const profDir = (scenario: string) => path.join(resultsDir, `cpu-profile-${dialect}-${scenario}`);
+    const startService = async (profile?: string) => {
+      const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir(profile)}`] : [];
+      const s = await startServer([...flags, cli, 'serve'], env, ROOT, port, '/readyz');
+      servers.push(s);
+      return s;
+    };
+    let service = await startService();
+    log(`service pid ${service.child.pid} on ${service.url}`);
+    const auth = { authorization: `Bearer ${key}` };
+    const get = async (p: string) => {
+      const r = await fetch(service.url + p, { headers: auth });
+      const text = await r.text();
+      if (r.status !== 200) throw new Error(`GET ${p} answered ${r.status}: ${text}`);
+      return text;
+    };
+
+    log('checking direct inserts against the API path (PATCH passport + PATCH environmental + publish):');
+    const twins = await twinCheck(db, dialect, org.id, service.url, key);
+    for (const l of twins.lines) log(l);
+
+    const passportJson = await get(`/api/v1/compliance/dpp/${sample[0]}`);
+    const bodyFile = path.join(tmp, 'passport.json');
+    fs.writeFileSync(bodyFile, passportJson);
+    const searchPath = `/api/v1/compliance/dpp/products?search=${encodeURIComponent(imported.search.word)}`;
+    const apiTotal = (JSON.parse(await get(searchPath)) as { total: number }).total;
+    log(
+      `search word "${imported.search.word}": in ${fmtInt(imported.search.products)} generated titles, the API counts ${fmtInt(apiTotal)} matching products ` +
+        `(${((apiTotal / o.products) * 100).toFixed(2)}%)`,
+    );
+    const listPath = '/api/v1/compliance/dpp/products?has_dpp=true&page=200';
+    const list = JSON.parse(await get(listPath)) as { items: unknown[]; total: number };
+    log(`list page 200: ${list.items.length} items of ${fmtInt(list.total)}; passport response ${Buffer.byteLength(passportJson)} bytes`);
+
+    // ---- the ceiling
+    const barePort = await freePort();
+    const bare = await startServer(['--import', 'tsx', path.join(ROOT, 'bench', 'lib', 'bare-server.ts')], { ...process.env, PORT: String(barePort), BODY_FILE: bodyFile }, ROOT, barePort, '/healthz');
+    servers.push(bare);
+
+    // ---- wrk
+    const idScript = randomIdScript(tmp, idsFile, '/api/v1/compliance/dpp/');
+    const fixed = fixedScript(tmp);
+    const scenarios: Array<{ name: string; label: string; bare: boolean; path: string; script: string }> = [
+      { name: 'passport', label: 'GET /compliance/dpp/{id}', bare: false, path: `/api/v1/compliance/dpp/${sample[0]}`, script: idScript },
+      { name: 'search', label: `GET /compliance/dpp/products?search=${imported.search.word}`, bare: false, path: searchPath, script: fixed },
+      { name: 'list', label: 'GET /compliance/dpp/products?has_dpp=true&page=200', bare: false, path: listPath, script: fixed },
+      { name: 'stats', label: 'GET /compliance/dpp/stats', bare: false, path: '/api/v1/compliance/dpp/stats', script: fixed },
+      { name: 'bare', label: 'bare Fastify, passport from memory', bare: true, path: `/api/v1/compliance/dpp/${sample[0]}`, script: idScript },
+    ];
+    const results: Scenario[] = [];
+    const profiles: string[] = [];
+    for (const s of scenarios) {
+      if (o.profile && !s.bare) {
+        await service.stop();
+        servers.splice(servers.indexOf(service), 1);
+        service = await startService(s.name);
+      }
+      const target = s.bare ? bare : service;
+      const common = { url: target.url + s.path, script: s.script, threads: o.threads, connections: o.connections, headers: auth };
+      if (o.quietWait > 0) {
+        const q = await waitQuiet(o.quietWait);
+        if (q.waited > 2.5) log(`  (waited ${q.waited.toFixed(0)} s for other work on the machine to stop; busy ${q.busyPct.toFixed(0)}% at start)`);
+      }
+      if (o.warmup > 0) await runWrk({ ...common, seconds: o.warmup });
+      const meter = cpuMeter(target.child.pid!);
+      const result = await runWrk({ ...common, seconds: o.duration });
+      const cpu = meter(schema ? await backendPids(schema) : []);
+      if (o.profile && !s.bare) {
+        await service.stop();
+        servers.splice(servers.indexOf(service), 1);
+        const dir = profDir(s.name);
+        const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
+        const summary = files.length ? summariseProfile(path.join(dir, files[0]!)) : 'no profile written';
+        profiles.push(`--- ${s.name} (${s.label}) ---\n${summary}`);
+        service = await startService();
+      }
+      fs.writeFileSync(path.join(resultsDir, `wrk-${dialect}-${s.name}.txt`), result.raw);
+      log(
+        `  ${s.name.padEnd(8)} ${fmtInt(result.rps).padStart(7)} req/s  p50 ${result.p50ms.toFixed(2)} ms  p99 ${result.p99ms.toFixed(2)} ms  non-2xx ${result.non2xx}  ` +
+          `server CPU ${cpu.serverPct.toFixed(0)}%${dialect === 'postgres' ? `  postgres CPU ${cpu.postgresPct.toFixed(0)}%` : ''}  other CPU ${cpu.otherPct.toFixed(0)}%  machine ${cpu.machinePct.toFixed(0)}%`,
+      );
+      results.push({ name: s.name, label: s.label, result, cpu });
+    }
+
+    // ---- targets
+    const by = (n: string) => results.find((r) => r.name === n)!.result;
+    const targets: Array<{ text: string; pass: boolean }> = [];
+    const ratio = by('passport').rps / by('bare').rps;
+    const needed = dialect === 'sqlite' ? 0.5 : 0.3;
+    targets.push({ text: `passport GET ${fmtInt(by('passport').rps)} req/s = ${(ratio * 100).toFixed(1)}% of bare ${fmtInt(by('bare').rps)} req/s (target ≥ ${needed * 100}%)`, pass: ratio >= needed });
+    if (dialect === 'sqlite') {
+      targets.push({ text: `list p99 ${by('list').p99ms.toFixed(2)} ms (target < 25 ms)`, pass: by('list').p99ms < 25 });
+      targets.push({ text: `search p99 ${by('search').p99ms.toFixed(2)} ms (target < 25 ms)`, pass: by('search').p99ms < 25 });
+      targets.push({ text: `stats p99 ${by('stats').p99ms.toFixed(2)} ms (target < 10 ms)`, pass: by('stats').p99ms < 10 });
+    }
+    const bad = results.filter((r) => r.result.non2xx > 0 || r.result.socketErrors > 0);
+    targets.push({ text: `no non-2xx responses or socket errors${bad.length ? ` (not so in: ${bad.map((b) => b.name).join(', ')})` : ''}`, pass: bad.length === 0 });
+    targets.push({ text: 'direct inserts match the API path', pass: twins.ok });
+
+    for (const s of servers.splice(0)) await s.stop();
+
+    const counters = await checkCounters(db, dialect, org.id);
+    targets.push({ text: `counters (org_stats, org_certifications) match a recount${counters.length ? `: ${counters.join('; ')}` : ''}`, pass: counters.length === 0 });
+
+    const result: DialectResult = {
+      dialect,
+      products: o.products,
+      seeding: { importSec: imported.seconds, passportsSec: passports.seconds, maintenanceSec, totalSec, passports: passports.ids.length },
+      search: { word: imported.search.word, generated: imported.search.products, apiTotal },
+      scenarios: results,
+      twins,
+      counters,
+      targets,
+    };
+    if (o.profile) {
+      result.profile = `CPU profiles of the service (one process per scenario, warm-up included; numbers above are under the profiler):\n${profiles.join('\n\n')}`;
+      fs.writeFileSync(path.join(resultsDir, `cpu-profile-${dialect}.txt`), result.profile);
+    }
+    if (o.explain || targets.some((t) => !t.pass)) {
+      result.explain = await explainEndpoints(
+        { dialect, sqliteFile: path.join(tmp, 'dpp.sqlite'), databaseUrl: PG_BASE, ...(schema ? { pgSchema: schema } : {}) },
+        { orgId: org.id, keyId, productId: sample[1]!, searchWord: imported.search.word, listPage: 200 },
+      );
+      fs.writeFileSync(path.join(resultsDir, `explain-${dialect}.txt`), result.explain);
+    }
+    return result;
+  } finally {
+    for (const s of servers) await s.stop().catch(() => undefined);
+    await database?.close().catch(() => undefined);
+    if (!o.keep) {
+      if (schema) await pgAdmin((c) => c.query(`drop schema ${schema} cascade`)).catch((e) => log(`could not drop schema ${schema}: ${e}`));
+      fs.rmSync(tmp, { recursive: true, force: true });
+    } else {
+      log(`kept ${tmp}${schema ? ` and schema ${schema}` : ''}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  if (!wrkAvailable()) throw new Error('wrk is not installed (Debian: apt-get install -y wrk)');
+  log(`bench/api.ts ${process.argv.slice(2).join(' ')}`);
+  log(
+    `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
+      `wrk -t${o.threads} -c${o.connections}, ${o.duration} s per scenario after ${o.warmup} s warm-up; load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`,
+  );
+  if (!o.skipBuild) {
+    log('building: npx tsc -p tsconfig.build.json');
+    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], process.env, ROOT);
+  }
+  const all: DialectResult[] = [];
+  for (const d of o.dialects) all.push(await runDialect(d, o));
+
+  log('\n================ results ================');
+  for (const r of all) {
+    const s = r.seeding;
+    log(`\n${r.dialect} — ${fmtInt(r.products)} products, ${fmtInt(s.passports)} with passports`);
+    log(
+      `seeding: import ${s.importSec.toFixed(1)} s (${fmtInt(r.products / s.importSec)} rows/s) + passports ${s.passportsSec.toFixed(1)} s ` +
+        `+ ${r.dialect === 'postgres' ? 'vacuum analyze' : 'checkpoint'} ${s.maintenanceSec.toFixed(1)} s = ${s.totalSec.toFixed(1)} s`,
+    );
+    log(`search "${r.search.word}" matches ${fmtInt(r.search.apiTotal)} products (${((r.search.apiTotal / r.products) * 100).toFixed(2)}%)`);
+    log(table(r));
+    log('(CPU columns: % of one core over the measured run — the server process, its PostgreSQL backends, and every other process on the machine except wrk; machine: % of all cores)');
+    for (const t of r.targets) log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.text}`);
+    if (r.profile) log(`\n${r.profile}`);
+    if (r.explain) log(`\nqueries behind the scenarios (${r.dialect}):\n${r.explain}`);
+  }
+  fs.writeFileSync(path.join(resultsDir, 'summary.json'), JSON.stringify(all.map((r) => ({ ...r, scenarios: r.scenarios.map((s) => ({ ...s, result: { ...s.result, raw: undefined } })) })), null, 2));
+  log(`\nlogs, wrk output${all.some((r) => r.profile) ? ', profiles' : ''}${all.some((r) => r.explain) ? ', plans' : ''} and summary.json in ${path.relative(ROOT, resultsDir)}/`);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
+main().catch((e: unknown) => {
+  killChildren();
+  console.error(e);
+  process.exit(1);
+});
