@@ -14,6 +14,8 @@
  * --profile runs the service under `node --cpu-prof` (numbers are then lower) and prints where it spends CPU;
  * --quiet-wait: before each scenario, wait up to S seconds for the machine to be idle (other benchmarks on a
  * 2-core machine distort the numbers; the "other CPU" column shows what still ran). 0 disables.
+ * --keep keeps the seeded database (the temp directory, and the PostgreSQL schema) with a bench-meta.json;
+ * --reuse-sqlite DIR / --reuse-postgres DIR measure such a kept database again without seeding (and keep it).
  * --explain prints the plans and in-process timings of the queries behind scenarios (also done when a target fails).
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  * Logs, plans, profiles and a JSON summary go to bench/results/api-<timestamp>/ (git-ignored);
@@ -51,6 +53,8 @@ interface Options {
   keep: boolean;
   skipBuild: boolean;
   quietWait: number;
+  /** A directory kept by an earlier --keep run, per dialect: measure its data again without seeding. */
+  reuse: Partial<Record<Dialect, string>>;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -66,8 +70,9 @@ function parseArgs(argv: string[]): Options {
     keep: false,
     skipBuild: false,
     quietWait: 180,
+    reuse: {},
   };
-  const usage = 'usage: npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products N] [--duration S] [--warmup S] [--connections C] [--threads T] [--quiet-wait S] [--profile] [--explain] [--keep] [--skip-build]';
+  const usage = 'usage: npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products N] [--duration S] [--warmup S] [--connections C] [--threads T] [--quiet-wait S] [--profile] [--explain] [--keep] [--reuse-sqlite DIR] [--reuse-postgres DIR] [--skip-build]';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? (arg.split('=', 2) as [string, string]) : [arg, undefined];
@@ -117,6 +122,13 @@ function parseArgs(argv: string[]): Options {
       case '--keep':
         o.keep = true;
         break;
+      case '--reuse-sqlite':
+      case '--reuse-postgres': {
+        const dir = path.resolve(value());
+        if (!fs.existsSync(path.join(dir, 'bench-meta.json'))) throw new Error(`${dir} holds no bench-meta.json (made by --keep)`);
+        o.reuse[flag === '--reuse-sqlite' ? 'sqlite' : 'postgres'] = dir;
+        break;
+      }
       case '--skip-build':
         o.skipBuild = true;
         break;
@@ -153,9 +165,18 @@ interface Scenario {
   cpu: { serverPct: number; postgresPct: number; otherPct: number; machinePct: number };
 }
 
+interface Meta {
+  products: number;
+  seededAt: string;
+  schema?: string;
+  search: { word: string; products: number };
+  seeding: DialectResult['seeding'];
+}
+
 interface DialectResult {
   dialect: Dialect;
   products: number;
+  reused: boolean;
   seeding: { importSec: number; passportsSec: number; maintenanceSec: number; totalSec: number; passports: number };
   search: { word: string; generated: number; apiTotal: number };
   scenarios: Scenario[];
@@ -207,14 +228,17 @@ async function backendPids(schema: string): Promise<number[]> {
 }
 
 async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> {
-  log(`\n=== ${dialect}: ${fmtInt(o.products)} products ===`);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `dpp-api-bench-${dialect}-`));
-  const schema = dialect === 'postgres' ? `bench_api_${randomBytes(5).toString('hex')}` : undefined;
+  log(`\n=== ${dialect}: ${o.reuse[dialect] ? `reusing ${o.reuse[dialect]}` : `${fmtInt(o.products)} products`} ===`);
+  const reuse = o.reuse[dialect];
+  const meta = reuse ? (JSON.parse(fs.readFileSync(path.join(reuse, 'bench-meta.json'), 'utf8')) as Meta) : undefined;
+  const tmp = reuse ?? fs.mkdtempSync(path.join(os.tmpdir(), `dpp-api-bench-${dialect}-`));
+  const schema = dialect === 'postgres' ? (meta?.schema ?? `bench_api_${randomBytes(5).toString('hex')}`) : undefined;
+  const keep = o.keep || reuse !== undefined;
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATA_DIR: tmp, DEMO_SEED: 'false' };
   delete env.DATABASE_URL;
   if (schema) {
-    await pgAdmin((c) => c.query(`create schema ${schema}`));
+    if (!meta) await pgAdmin((c) => c.query(`create schema ${schema}`));
     // application_name tells this service's PostgreSQL backends apart (for their CPU time).
     env.DATABASE_URL = `${PG_BASE}?options=-c%20search_path%3D${schema}&application_name=${schema}`;
     log(`postgres schema ${schema}`);
@@ -236,37 +260,57 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     const org = await db.selectFrom('organisations').select('id').where('slug', '=', 'bench').executeTakeFirstOrThrow();
 
     // ---- seeding
-    const t0 = performance.now();
-    log('seeding products through importProducts (CSV stream)…');
-    const imported = await seedProducts(db, org.id, o.products, log);
-    log(`  imported ${fmtInt(o.products)} products in ${imported.seconds.toFixed(1)} s (${fmtInt(o.products / imported.seconds)} rows/s)`);
-    log('seeding passports (direct inserts, one transaction per 2,000 passports)…');
-    const passports = await seedPassports(db, dialect, org.id, log);
-    const c = passports.counters;
-    log(
-      `  ${fmtInt(passports.ids.length)} passports in ${passports.seconds.toFixed(1)} s: ${fmtInt(c.draft)} draft, ${fmtInt(c.complete)} complete, ${fmtInt(c.published)} published; ` +
-        `${c.certs.size} certification codes`,
-    );
-    const tm = performance.now();
-    if (dialect === 'postgres') {
-      // Steady state after a bulk load: what autovacuum would do shortly anyway, done now so it does not run during the measurements.
-      await sql`vacuum (analyze) products`.execute(db);
-      await sql`vacuum (analyze) compliance_records`.execute(db);
-      await sql`vacuum (analyze) passport_publications`.execute(db);
+    let seeded: Meta;
+    let passportIds: string[];
+    if (meta) {
+      seeded = meta;
+      log(`reusing the data seeded at ${meta.seededAt} (seeding took ${meta.seeding.totalSec.toFixed(1)} s then)`);
+      passportIds = (
+        await db.selectFrom('products').select('id').where('org_id', '=', org.id).where('has_dpp', '=', dialect === 'postgres' ? true : 1).execute()
+      ).map((r) => r.id);
     } else {
-      // Fold the WAL back into the database file. (No ANALYZE: the service never runs it, so the plans are the ones it gets.)
-      await sql`pragma wal_checkpoint(truncate)`.execute(db);
+      const t0 = performance.now();
+      log('seeding products through importProducts (CSV stream)…');
+      const imported = await seedProducts(db, org.id, o.products, log);
+      log(`  imported ${fmtInt(o.products)} products in ${imported.seconds.toFixed(1)} s (${fmtInt(o.products / imported.seconds)} rows/s)`);
+      log('seeding passports (direct inserts, one transaction per 2,000 passports)…');
+      const passports = await seedPassports(db, dialect, org.id, log);
+      const c = passports.counters;
+      log(
+        `  ${fmtInt(passports.ids.length)} passports in ${passports.seconds.toFixed(1)} s: ${fmtInt(c.draft)} draft, ${fmtInt(c.complete)} complete, ${fmtInt(c.published)} published; ` +
+          `${c.certs.size} certification codes`,
+      );
+      const tm = performance.now();
+      if (dialect === 'postgres') {
+        // Steady state after a bulk load: what autovacuum would do shortly anyway, done now so it does not run during the measurements.
+        await sql`vacuum (analyze) products`.execute(db);
+        await sql`vacuum (analyze) compliance_records`.execute(db);
+        await sql`vacuum (analyze) passport_publications`.execute(db);
+      } else {
+        // Fold the WAL back into the database file. (No ANALYZE: the service never runs it, so the plans are the ones it gets.)
+        await sql`pragma wal_checkpoint(truncate)`.execute(db);
+      }
+      const maintenanceSec = (performance.now() - tm) / 1000;
+      const totalSec = (performance.now() - t0) / 1000;
+      log(`  ${dialect === 'postgres' ? 'vacuum analyze' : 'wal checkpoint'} ${maintenanceSec.toFixed(1)} s; seeding total ${totalSec.toFixed(1)} s`);
+      passportIds = passports.ids;
+      seeded = {
+        products: o.products,
+        seededAt: new Date().toISOString(),
+        ...(schema ? { schema } : {}),
+        search: imported.search,
+        seeding: { importSec: imported.seconds, passportsSec: passports.seconds, maintenanceSec, totalSec, passports: passports.ids.length },
+      };
+      if (keep) fs.writeFileSync(path.join(tmp, 'bench-meta.json'), JSON.stringify(seeded, null, 2));
     }
-    const maintenanceSec = (performance.now() - tm) / 1000;
-    const totalSec = (performance.now() - t0) / 1000;
-    log(`  ${dialect === 'postgres' ? 'vacuum analyze' : 'wal checkpoint'} ${maintenanceSec.toFixed(1)} s; seeding total ${totalSec.toFixed(1)} s`);
+    const imported = { search: seeded.search };
     if (dialect === 'sqlite') {
       const size = fs.statSync(path.join(tmp, 'dpp.sqlite')).size;
       log(`  database file ${(size / 2 ** 20).toFixed(0)} MB`);
     }
 
     // ---- ids for the passport scenario
-    const sample = [...passports.ids];
+    const sample = [...passportIds];
     for (let i = sample.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
       [sample[i], sample[j]] = [sample[j]!, sample[i]!];
@@ -304,7 +348,7 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     const apiTotal = (JSON.parse(await get(searchPath)) as { total: number }).total;
     log(
       `search word "${imported.search.word}": in ${fmtInt(imported.search.products)} generated titles, the API counts ${fmtInt(apiTotal)} matching products ` +
-        `(${((apiTotal / o.products) * 100).toFixed(2)}%)`,
+        `(${((apiTotal / seeded.products) * 100).toFixed(2)}%)`,
     );
     const listPath = '/api/v1/compliance/dpp/products?has_dpp=true&page=200';
     const list = JSON.parse(await get(listPath)) as { items: unknown[]; total: number };
@@ -382,8 +426,9 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
 
     const result: DialectResult = {
       dialect,
-      products: o.products,
-      seeding: { importSec: imported.seconds, passportsSec: passports.seconds, maintenanceSec, totalSec, passports: passports.ids.length },
+      products: seeded.products,
+      reused: meta !== undefined,
+      seeding: seeded.seeding,
       search: { word: imported.search.word, generated: imported.search.products, apiTotal },
       scenarios: results,
       twins,
@@ -405,7 +450,7 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
   } finally {
     for (const s of servers) await s.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
-    if (!o.keep) {
+    if (!keep) {
       if (schema) await pgAdmin((c) => c.query(`drop schema ${schema} cascade`)).catch((e) => log(`could not drop schema ${schema}: ${e}`));
       fs.rmSync(tmp, { recursive: true, force: true });
     } else {
@@ -436,7 +481,7 @@ async function main() {
     const s = r.seeding;
     log(`\n${r.dialect} — ${fmtInt(r.products)} products, ${fmtInt(s.passports)} with passports`);
     log(
-      `seeding: import ${s.importSec.toFixed(1)} s (${fmtInt(r.products / s.importSec)} rows/s) + passports ${s.passportsSec.toFixed(1)} s ` +
+      `seeding${r.reused ? ' (reused data; its seeding took)' : ''}: import ${s.importSec.toFixed(1)} s (${fmtInt(r.products / s.importSec)} rows/s) + passports ${s.passportsSec.toFixed(1)} s ` +
         `+ ${r.dialect === 'postgres' ? 'vacuum analyze' : 'checkpoint'} ${s.maintenanceSec.toFixed(1)} s = ${s.totalSec.toFixed(1)} s`,
     );
     log(`search "${r.search.word}" matches ${fmtInt(r.search.apiTotal)} products (${((r.search.apiTotal / r.products) * 100).toFixed(2)}%)`);

@@ -162,10 +162,11 @@ export async function seedPassports(db: Kysely<Schema>, dialect: Dialect, orgId:
   let seen = 0;
   let nextLog = 100_000;
   for (;;) {
+    // Keyset over the primary key alone: with an org_id condition, SQLite (no ANALYZE statistics) walks the
+    // org's whole index and sorts it for every batch. The org filter is applied here instead.
     const batch = await db
       .selectFrom('products')
-      .select(['id', 'title', 'ean', 'brand', 'category'])
-      .where('org_id', '=', orgId)
+      .select(['id', 'org_id', 'title', 'ean', 'brand', 'category'])
       .where('id', '>', after)
       .orderBy('id')
       .limit(4000)
@@ -174,7 +175,7 @@ export async function seedPassports(db: Kysely<Schema>, dialect: Dialect, orgId:
     after = batch[batch.length - 1]!.id;
     const items = [];
     for (const p of batch) {
-      if (seen++ % 2 === 1) continue;
+      if (p.org_id !== orgId || seen++ % 2 === 1) continue;
       const status = statusFor(r.next);
       items.push({ product: p, values: passportValues(p.id, p.brand, p.category, p.title, status), status });
       ids.push(p.id);
