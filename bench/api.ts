@@ -16,6 +16,7 @@
  * 2-core machine distort the numbers; the "other CPU" column shows what still ran). 0 disables.
  * --keep keeps the seeded database (the temp directory, and the PostgreSQL schema) with a bench-meta.json;
  * --reuse-sqlite DIR / --reuse-postgres DIR measure such a kept database again without seeding (and keep it).
+ * --service-root DIR runs DIR/dist/cli.js as the service (built there; e.g. a checkout with a candidate change).
  * --explain prints the plans and in-process timings of the queries behind scenarios (also done when a target fails).
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  * Logs, plans, profiles and a JSON summary go to bench/results/api-<timestamp>/ (git-ignored);
@@ -55,6 +56,8 @@ interface Options {
   quietWait: number;
   /** A directory kept by an earlier --keep run, per dialect: measure its data again without seeding. */
   reuse: Partial<Record<Dialect, string>>;
+  /** Project whose dist/cli.js is run as the service (another checkout, e.g. to measure a candidate change). */
+  serviceRoot: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -71,8 +74,9 @@ function parseArgs(argv: string[]): Options {
     skipBuild: false,
     quietWait: 180,
     reuse: {},
+    serviceRoot: ROOT,
   };
-  const usage = 'usage: npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products N] [--duration S] [--warmup S] [--connections C] [--threads T] [--quiet-wait S] [--profile] [--explain] [--keep] [--reuse-sqlite DIR] [--reuse-postgres DIR] [--skip-build]';
+  const usage = 'usage: npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products N] [--duration S] [--warmup S] [--connections C] [--threads T] [--quiet-wait S] [--profile] [--explain] [--keep] [--reuse-sqlite DIR] [--reuse-postgres DIR] [--service-root DIR] [--skip-build]';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? (arg.split('=', 2) as [string, string]) : [arg, undefined];
@@ -129,6 +133,10 @@ function parseArgs(argv: string[]): Options {
         o.reuse[flag === '--reuse-sqlite' ? 'sqlite' : 'postgres'] = dir;
         break;
       }
+      case '--service-root':
+        o.serviceRoot = path.resolve(value());
+        if (!fs.existsSync(path.join(o.serviceRoot, 'dist', 'cli.js'))) throw new Error(`${o.serviceRoot}/dist/cli.js does not exist`);
+        break;
       case '--skip-build':
         o.skipBuild = true;
         break;
@@ -227,6 +235,9 @@ async function backendPids(schema: string): Promise<number[]> {
   return pgAdmin(async (c) => (await c.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [schema])).rows.map((r) => r.pid));
 }
 
+/** Removal of temporary data still to do if the run is interrupted. */
+const pendingCleanups = new Set<() => Promise<void>>();
+
 async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> {
   log(`\n=== ${dialect}: ${o.reuse[dialect] ? `reusing ${o.reuse[dialect]}` : `${fmtInt(o.products)} products`} ===`);
   const reuse = o.reuse[dialect];
@@ -247,10 +258,15 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
   }
   let database: Database | undefined;
   const servers: Server[] = [];
+  const cleanup = async () => {
+    if (schema) await pgAdmin((c) => c.query(`drop schema if exists ${schema} cascade`)).catch((e) => log(`could not drop schema ${schema}: ${e}`));
+    fs.rmSync(tmp, { recursive: true, force: true });
+  };
+  if (!keep) pendingCleanups.add(cleanup);
   try {
-    const cli = path.join(ROOT, 'dist', 'cli.js');
-    await run(process.execPath, [cli, 'migrate'], env, ROOT);
-    const keyOut = await run(process.execPath, [cli, 'keys', 'create', '--org', 'bench', '--scopes', 'read,write'], env, ROOT);
+    const cli = path.join(o.serviceRoot, 'dist', 'cli.js');
+    await run(process.execPath, [cli, 'migrate'], env, o.serviceRoot);
+    const keyOut = await run(process.execPath, [cli, 'keys', 'create', '--org', 'bench', '--scopes', 'read,write'], env, o.serviceRoot);
     const key = keyOut.stdout.trim().split('\n').pop()!.trim();
     const keyId = /^dpp_([0-9a-f]{12})_/.exec(key)?.[1];
     if (!keyId) throw new Error(`keys create printed no key: ${keyOut.stdout}`);
@@ -323,7 +339,7 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     const profDir = (scenario: string) => path.join(resultsDir, `cpu-profile-${dialect}-${scenario}`);
     const startService = async (profile?: string) => {
       const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir(profile)}`] : [];
-      const s = await startServer([...flags, cli, 'serve'], env, ROOT, port, '/readyz');
+      const s = await startServer([...flags, cli, 'serve'], env, o.serviceRoot, port, '/readyz');
       servers.push(s);
       return s;
     };
@@ -451,8 +467,8 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     for (const s of servers) await s.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
     if (!keep) {
-      if (schema) await pgAdmin((c) => c.query(`drop schema ${schema} cascade`)).catch((e) => log(`could not drop schema ${schema}: ${e}`));
-      fs.rmSync(tmp, { recursive: true, force: true });
+      pendingCleanups.delete(cleanup);
+      await cleanup();
     } else {
       log(`kept ${tmp}${schema ? ` and schema ${schema}` : ''}`);
     }
@@ -471,7 +487,7 @@ async function main() {
   );
   if (!o.skipBuild) {
     log('building: npx tsc -p tsconfig.build.json');
-    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], process.env, ROOT);
+    await run('npx', ['tsc', '-p', 'tsconfig.build.json'], process.env, o.serviceRoot);
   }
   const all: DialectResult[] = [];
   for (const d of o.dialects) all.push(await runDialect(d, o));
@@ -498,7 +514,8 @@ async function main() {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     killChildren();
-    process.exit(130);
+    console.error(`\n${signal}: removing temporary data…`);
+    Promise.allSettled([...pendingCleanups].map((c) => c())).then(() => process.exit(130));
   });
 }
 main().catch((e: unknown) => {

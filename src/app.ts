@@ -11,6 +11,9 @@ import { complianceRoutes } from './features/compliance/routes.js';
 import { createComplianceService } from './features/compliance/service.js';
 import { productRoutes } from './features/products/routes.js';
 import { createProductService } from './features/products/service.js';
+import { publicRoutes } from './features/export/public-routes.js';
+import { exportRoutes } from './features/export/routes.js';
+import { createExportService } from './features/export/service.js';
 import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
 import { installProblemHandlers } from './http/problem.js';
@@ -64,13 +67,16 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   const products = createProductService(database.db);
   const compliance = createComplianceService(database.db, database.dialect);
   const catalog = createCatalogView(database.db, database.dialect);
+  const exports = createExportService(database.db, config.publicBaseUrl);
 
   await app.register(systemRoutes, { database });
+  await app.register(publicRoutes, { exports, baseUrl: config.publicBaseUrl });
   await app.register(
     async (api) => {
       installAuth(api, access);
       await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes });
       await api.register(complianceRoutes, { compliance, catalog });
+      await api.register(exportRoutes, { exports });
     },
     { prefix: '/api/v1' },
   );

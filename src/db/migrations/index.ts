@@ -2,11 +2,13 @@ import type { Migration } from 'kysely';
 import type { Dialect } from '../dialect.js';
 import { foundation } from './0001-foundation.js';
 import { passports } from './0002-passports.js';
+import { resolver } from './0003-resolver.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-foundation': foundation(dialect),
     '0002-passports': passports(dialect),
+    '0003-resolver': resolver(),
   };
 }

@@ -1,0 +1,63 @@
+// GENERATED from ./untp-extension-v1.jsonld: do not edit by hand; edit the .jsonld and regenerate (test/features/export-jsonld.test.ts checks they match).
+
+/** Our terms that UNTP DPP 0.6.0 lacks, served at `{baseUrl}/contexts/untp-extension/v1.jsonld`. */
+export default {
+  "@context": {
+    "@version": 1.1,
+    "@protected": true,
+    "dppc": "https://dpp-compliance.dev/vocab#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dppId": {
+      "@id": "dppc:dppId",
+      "@type": "xsd:string"
+    },
+    "dppStatus": {
+      "@id": "dppc:dppStatus",
+      "@type": "xsd:string"
+    },
+    "dppVersion": {
+      "@id": "dppc:dppVersion",
+      "@type": "xsd:integer"
+    },
+    "weeeCategory": {
+      "@id": "dppc:weeeCategory",
+      "@type": "xsd:string"
+    },
+    "energyClass": {
+      "@id": "dppc:energyClass",
+      "@type": "xsd:string"
+    },
+    "endOfLifeInstructions": "dppc:endOfLifeInstructions",
+    "recyclabilityScore": {
+      "@id": "dppc:recyclabilityScore",
+      "@type": "xsd:string"
+    },
+    "recyclable": {
+      "@id": "dppc:recyclable",
+      "@type": "xsd:boolean"
+    },
+    "hazardousSubstances": {
+      "@id": "dppc:hazardousSubstance",
+      "@container": "@set",
+      "@context": {
+        "@protected": true,
+        "casNumber": {
+          "@id": "dppc:casNumber",
+          "@type": "xsd:string"
+        },
+        "ecNumber": {
+          "@id": "dppc:ecNumber",
+          "@type": "xsd:string"
+        },
+        "concentration": {
+          "@id": "dppc:concentrationPercent",
+          "@type": "xsd:decimal"
+        },
+        "location": {
+          "@id": "dppc:locationInProduct",
+          "@type": "xsd:string"
+        }
+      }
+    }
+  }
+} as const;

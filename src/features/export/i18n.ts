@@ -1,0 +1,138 @@
+import { createRequire } from 'node:module';
+import countries from 'i18n-iso-countries';
+
+export const LANGUAGES = ['en', 'fr', 'de'] as const;
+export type Lang = (typeof LANGUAGES)[number];
+
+const require = createRequire(import.meta.url);
+for (const lang of LANGUAGES) countries.registerLocale(require(`i18n-iso-countries/langs/${lang}.json`));
+
+/** Words of the public passport page, per language. */
+const STRINGS = {
+  en: {
+    title: 'Digital Product Passport',
+    product: 'Product',
+    manufacturer: 'Manufacturer',
+    countryOfOrigin: 'Country of origin',
+    gtin: 'GTIN',
+    materials: 'Materials',
+    carbon: 'Carbon footprint',
+    carbonUnit: 'kg CO₂e over the life cycle',
+    recyclability: 'Recyclability score',
+    certifications: 'Certifications',
+    environment: 'Environmental compliance',
+    endOfLife: 'End of life',
+    version: 'Version',
+    published: 'Published',
+    yes: 'Yes',
+    no: 'No',
+    unknown: 'Not stated',
+    reach: 'REACH compliant',
+    rohs: 'RoHS compliant',
+    ce: 'CE marked',
+    weee: 'WEEE category',
+    energy: 'Energy class',
+    recyclable: 'Recyclable',
+    substances: 'Substances of very high concern',
+    none: 'None stated',
+    notFound: 'No published passport',
+    notFoundDetail: 'There is no published Digital Product Passport at this address.',
+    badRequest: 'Invalid product code',
+    machineReadable: 'Machine-readable version (JSON-LD)',
+    language: 'Language',
+  },
+  fr: {
+    title: 'Passeport numérique de produit',
+    product: 'Produit',
+    manufacturer: 'Fabricant',
+    countryOfOrigin: "Pays d'origine",
+    gtin: 'GTIN',
+    materials: 'Matériaux',
+    carbon: 'Empreinte carbone',
+    carbonUnit: 'kg CO₂e sur le cycle de vie',
+    recyclability: 'Score de recyclabilité',
+    certifications: 'Certifications',
+    environment: 'Conformité environnementale',
+    endOfLife: 'Fin de vie',
+    version: 'Version',
+    published: 'Publié le',
+    yes: 'Oui',
+    no: 'Non',
+    unknown: 'Non précisé',
+    reach: 'Conforme REACH',
+    rohs: 'Conforme RoHS',
+    ce: 'Marquage CE',
+    weee: 'Catégorie DEEE',
+    energy: 'Classe énergétique',
+    recyclable: 'Recyclable',
+    substances: 'Substances extrêmement préoccupantes',
+    none: 'Aucune déclarée',
+    notFound: 'Aucun passeport publié',
+    notFoundDetail: "Il n'y a pas de passeport numérique de produit publié à cette adresse.",
+    badRequest: 'Code produit invalide',
+    machineReadable: 'Version lisible par machine (JSON-LD)',
+    language: 'Langue',
+  },
+  de: {
+    title: 'Digitaler Produktpass',
+    product: 'Produkt',
+    manufacturer: 'Hersteller',
+    countryOfOrigin: 'Herkunftsland',
+    gtin: 'GTIN',
+    materials: 'Materialien',
+    carbon: 'CO₂-Fußabdruck',
+    carbonUnit: 'kg CO₂e über den Lebenszyklus',
+    recyclability: 'Recyclingfähigkeit',
+    certifications: 'Zertifizierungen',
+    environment: 'Umwelt-Konformität',
+    endOfLife: 'Entsorgung',
+    version: 'Version',
+    published: 'Veröffentlicht am',
+    yes: 'Ja',
+    no: 'Nein',
+    unknown: 'Keine Angabe',
+    reach: 'REACH-konform',
+    rohs: 'RoHS-konform',
+    ce: 'CE-Kennzeichnung',
+    weee: 'WEEE-Kategorie',
+    energy: 'Energieeffizienzklasse',
+    recyclable: 'Recyclingfähig',
+    substances: 'Besonders besorgniserregende Stoffe',
+    none: 'Keine angegeben',
+    notFound: 'Kein veröffentlichter Produktpass',
+    notFoundDetail: 'Unter dieser Adresse gibt es keinen veröffentlichten digitalen Produktpass.',
+    badRequest: 'Ungültiger Produktcode',
+    machineReadable: 'Maschinenlesbare Fassung (JSON-LD)',
+    language: 'Sprache',
+  },
+} satisfies Record<Lang, Record<string, string>>;
+
+export type Strings = (typeof STRINGS)['en'];
+
+export function strings(lang: Lang): Strings {
+  return STRINGS[lang];
+}
+
+/** Country name in the page's language, or the code when unknown. */
+export function countryName(code: string, lang: Lang): string {
+  return countries.getName(code, lang) ?? code;
+}
+
+/**
+ * The page language: `?lang=` when it names a supported language, else the best match of
+ * Accept-Language by quality, else English.
+ */
+export function negotiateLanguage(query: string | undefined, acceptLanguage: string | undefined): Lang {
+  const asked = query?.toLowerCase().slice(0, 2);
+  if (asked && (LANGUAGES as readonly string[]).includes(asked)) return asked as Lang;
+  const ranked = (acceptLanguage ?? '')
+    .split(',')
+    .map((part) => {
+      const [tag, ...params] = part.trim().split(';');
+      const q = params.find((p) => p.trim().startsWith('q='));
+      return { lang: (tag ?? '').trim().toLowerCase().slice(0, 2), q: q ? Number(q.trim().slice(2)) || 0 : 1 };
+    })
+    .filter((x) => (LANGUAGES as readonly string[]).includes(x.lang) && x.q > 0)
+    .sort((a, b) => b.q - a.q);
+  return (ranked[0]?.lang as Lang | undefined) ?? 'en';
+}

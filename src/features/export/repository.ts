@@ -1,0 +1,56 @@
+import type { Kysely } from 'kysely';
+import type { Schema } from '../../db/schema.js';
+
+const PRODUCT_COLUMNS = ['id', 'org_id', 'title', 'ean', 'gtin14', 'gtin_valid', 'dpp_status'] as const;
+
+/** Reads for exports and the public resolver. */
+export function createExportRepository(db: Kysely<Schema>) {
+  return {
+    findProduct(orgId: string, productId: string) {
+      return db.selectFrom('products').select(PRODUCT_COLUMNS).where('org_id', '=', orgId).where('id', '=', productId).executeTakeFirst();
+    },
+
+    /** Any organisation's product, for the public resolver (which then shows published data only). */
+    findPublicProduct(productId: string) {
+      return db.selectFrom('products').select(PRODUCT_COLUMNS).where('id', '=', productId).executeTakeFirst();
+    },
+
+    /** The product with this GTIN whose passport is published; the most recently changed when several are. */
+    findPublishedByGtin(gtin14: string) {
+      return db
+        .selectFrom('products')
+        .select(PRODUCT_COLUMNS)
+        .where('gtin14', '=', gtin14)
+        .where('dpp_status', '=', 'published')
+        .orderBy('updated_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+    },
+
+    findRecord(productId: string) {
+      return db.selectFrom('compliance_records').selectAll().where('product_id', '=', productId).executeTakeFirst();
+    },
+
+    findPublication(productId: string, version: number) {
+      return db
+        .selectFrom('passport_publications')
+        .selectAll()
+        .where('product_id', '=', productId)
+        .where('published_version', '=', version)
+        .executeTakeFirst();
+    },
+
+    /** Products with a passport, in id order after `afterId` (keyset pagination for streaming exports). */
+    productsWithPassport(orgId: string, afterId: string, limit: number) {
+      return db
+        .selectFrom('products')
+        .select(PRODUCT_COLUMNS)
+        .where('org_id', '=', orgId)
+        .where('has_dpp', '=', 1)
+        .where('id', '>', afterId)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+    },
+  };
+}

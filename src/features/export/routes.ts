@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { LRUCache } from 'lru-cache';
+import { Type } from 'typebox';
+import { principalOf } from '../../http/auth.js';
+import { ProblemResponses } from '../../http/schemas.js';
+import { ProductIdParams } from '../products/schemas.js';
+import { toDefaultJsonLd } from './jsonld.js';
+import { renderQr, type QrEcc, type QrFormat } from './qr.js';
+import type { ExportService } from './service.js';
+import type { ExportInput } from './types.js';
+import { toUntpCredential, } from './untp.js';
+import { UNTP_DPP_CONTEXT } from './contexts.js';
+
+const Profile = Type.Union([Type.Literal('default'), Type.Literal('untp')], { description: 'default: the API shape; untp: UNTP DPP 0.6.0 credential' });
+
+/** Which JSON-LD profile a request asks for: `?profile=untp` or the UNTP profile in Accept. */
+export function profileOf(query: string | undefined, accept: string | undefined): 'default' | 'untp' {
+  if (query === 'untp') return 'untp';
+  if (query === 'default') return 'default';
+  return accept?.includes(UNTP_DPP_CONTEXT) || /profile="?[^",;]*untp/i.test(accept ?? '') ? 'untp' : 'default';
+}
+
+/** The document of a profile, and its media type. */
+export function renderExport(input: ExportInput, profile: 'default' | 'untp') {
+  return profile === 'untp'
+    ? { body: toUntpCredential(input), type: `application/ld+json; profile="${UNTP_DPP_CONTEXT}"` }
+    : { body: toDefaultJsonLd(input), type: 'application/ld+json' };
+}
+
+export interface ExportRoutesOptions {
+  exports: ExportService;
+}
+
+/** Authenticated export endpoints: one passport as JSON-LD, all of them as NDJSON, and the QR code. */
+export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, { exports }) => {
+  const tags = ['Compliance & DPP'];
+  // Rendered QR images by (uri, options): a repeated request costs a map lookup.
+  const qrCache = new LRUCache<string, { body: Buffer | string; etag: string }>({ max: 2000 });
+
+  app.get('/compliance/dpp/export', {
+    schema: {
+      tags,
+      summary: 'Every passport of the organisation as NDJSON (backups, bulk submission)',
+      querystring: Type.Object(
+        { format: Type.Literal('ndjson', { default: 'ndjson' }), profile: Type.Optional(Profile) },
+        { additionalProperties: false },
+      ),
+    },
+  }, async (request, reply) => {
+    const { orgId } = principalOf(request);
+    const profile = request.query.profile ?? 'default';
+    async function* lines() {
+      for await (const input of exports.all(orgId)) yield JSON.stringify(renderExport(input, profile).body) + '\n';
+    }
+    reply.header('content-disposition', 'attachment; filename="passports.ndjson"');
+    return reply.type('application/x-ndjson').send(Readable.from(lines()));
+  });
+
+  app.get('/compliance/dpp/:product_id/export', {
+    schema: {
+      tags,
+      summary: 'Export the DPP as JSON-LD (published version by default; ?version=N for an older one)',
+      params: ProductIdParams,
+      querystring: Type.Object(
+        { profile: Type.Optional(Profile), version: Type.Optional(Type.Integer({ minimum: 1 })) },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Object({}, { additionalProperties: true }), ...ProblemResponses },
+    },
+  }, async (request, reply) => {
+    const input = await exports.exportFor(principalOf(request).orgId, request.params.product_id, request.query.version);
+    const { body, type } = renderExport(input, profileOf(request.query.profile, request.headers.accept));
+    reply.header('vary', 'Accept');
+    return reply.type(type).send(body);
+  });
+
+  app.get('/compliance/dpp/:product_id/qr', {
+    schema: {
+      tags,
+      summary: 'QR code of the passport URI (GS1 Digital Link when the GTIN is valid)',
+      params: ProductIdParams,
+      querystring: Type.Object(
+        {
+          format: Type.Union([Type.Literal('png'), Type.Literal('svg')], { default: 'png' }),
+          size: Type.Integer({ minimum: 64, maximum: 2048, default: 300, description: 'pixels' }),
+          margin: Type.Integer({ minimum: 0, maximum: 16, default: 4, description: 'quiet zone, in modules' }),
+          ecc: Type.Union([Type.Literal('L'), Type.Literal('M'), Type.Literal('Q'), Type.Literal('H')], { default: 'M' }),
+        },
+        { additionalProperties: false },
+      ),
+      response: { ...ProblemResponses },
+    },
+  }, async (request, reply) => {
+    const uri = await exports.qrUriFor(principalOf(request).orgId, request.params.product_id);
+    const q = request.query as { format: QrFormat; size: number; margin: number; ecc: QrEcc };
+    const cacheKey = `${uri}|${q.format}|${q.size}|${q.margin}|${q.ecc}`;
+    let entry = qrCache.get(cacheKey);
+    if (!entry) {
+      entry = { body: await renderQr(uri, q), etag: `"${createHash('sha256').update(cacheKey).digest('base64url').slice(0, 22)}"` };
+      qrCache.set(cacheKey, entry);
+    }
+    reply
+      .header('etag', entry.etag)
+      .header('cache-control', 'private, max-age=86400')
+      .header('x-dpp-uri', uri);
+    if (request.headers['if-none-match'] === entry.etag) return reply.code(304).send();
+    return reply.type(q.format === 'svg' ? 'image/svg+xml' : 'image/png').send(entry.body);
+  });
+};

@@ -1,0 +1,116 @@
+import type { Kysely } from 'kysely';
+import { toBool } from '../../db/dialect.js';
+import type { ComplianceRow, Schema } from '../../db/schema.js';
+import { errors } from '../../errors.js';
+import { valuesFromRow } from '../compliance/record.js';
+import { missingForComplete } from '../compliance/rules.js';
+import { passportView, type PassportView } from '../compliance/views.js';
+import { passportUri, publishableGtin } from './digital-link.js';
+import { createExportRepository } from './repository.js';
+import type { ExportInput } from './types.js';
+
+type ProductForExport = NonNullable<Awaited<ReturnType<ReturnType<typeof createExportRepository>['findProduct']>>>;
+
+/** A published passport is live while it has a published version and no withdrawal after it. */
+function isLive(row: ComplianceRow): boolean {
+  return row.published_version !== null && !row.withdrawn_at;
+}
+
+/**
+ * Assembles what the export formats, the QR code and the public resolver need: which version of
+ * which passport, under which URI. The public side sees published, not withdrawn, versions only.
+ */
+export function createExportService(db: Kysely<Schema>, baseUrl: string) {
+  const repo = createExportRepository(db);
+
+  async function publishedInput(product: ProductForExport, row: ComplianceRow, version: number): Promise<ExportInput | undefined> {
+    const publication = await repo.findPublication(product.id, version);
+    if (!publication) return undefined;
+    return {
+      passport: JSON.parse(publication.snapshot) as PassportView,
+      gtin14: publishableGtin(product.gtin14, toBool(product.gtin_valid)),
+      status: 'published',
+      publishedVersion: publication.published_version,
+      publishedAt: publication.published_at,
+      baseUrl,
+    };
+  }
+
+  function workingCopyInput(product: ProductForExport, row: ComplianceRow): ExportInput {
+    const values = valuesFromRow(row);
+    const status = missingForComplete(values).length === 0 ? 'complete' : 'draft';
+    return {
+      passport: passportView(product, row, values, status),
+      gtin14: publishableGtin(product.gtin14, toBool(product.gtin_valid)),
+      status,
+      publishedVersion: null,
+      publishedAt: null,
+      baseUrl,
+    };
+  }
+
+  /** The export of one product for its organisation: the live published version, else the working copy. */
+  async function inputFor(product: ProductForExport, row: ComplianceRow, version?: number): Promise<ExportInput> {
+    if (version !== undefined) {
+      const input = await publishedInput(product, row, version);
+      if (!input) throw errors.notFound('Version', `Passport version ${version} of product ${product.id} does not exist.`);
+      return input;
+    }
+    if (isLive(row)) return (await publishedInput(product, row, row.published_version!))!;
+    return workingCopyInput(product, row);
+  }
+
+  async function requireProduct(orgId: string, productId: string) {
+    const product = await repo.findProduct(orgId, productId);
+    if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+    return product;
+  }
+
+  return {
+    async exportFor(orgId: string, productId: string, version?: number): Promise<ExportInput> {
+      const product = await requireProduct(orgId, productId);
+      const row = await repo.findRecord(productId);
+      if (!row?.passport_created_at) {
+        throw errors.notFound('Passport', `Product ${productId} has no Digital Product Passport to export yet.`);
+      }
+      return inputFor(product, row, version);
+    },
+
+    /** The URI the product's QR code encodes (whether or not its passport is published yet). */
+    async qrUriFor(orgId: string, productId: string): Promise<string> {
+      const product = await requireProduct(orgId, productId);
+      return passportUri(baseUrl, product.id, publishableGtin(product.gtin14, toBool(product.gtin_valid)));
+    },
+
+    /** Public: the live published passport of a product, or undefined. */
+    async publicById(productId: string): Promise<ExportInput | undefined> {
+      const product = await repo.findPublicProduct(productId);
+      const row = product && (await repo.findRecord(productId));
+      return product && row && isLive(row) ? publishedInput(product, row, row.published_version!) : undefined;
+    },
+
+    /** Public: the live published passport for a GTIN-14, or undefined. */
+    async publicByGtin(gtin14: string): Promise<ExportInput | undefined> {
+      const product = await repo.findPublishedByGtin(gtin14);
+      if (!product || !toBool(product.gtin_valid)) return undefined;
+      const row = await repo.findRecord(product.id);
+      return row && isLive(row) ? publishedInput(product, row, row.published_version!) : undefined;
+    },
+
+    /** Every passport of an organisation (live published version, else working copy), streamed in id order. */
+    async *all(orgId: string): AsyncIterable<ExportInput> {
+      let after = '';
+      for (;;) {
+        const products = await repo.productsWithPassport(orgId, after, 500);
+        if (products.length === 0) return;
+        for (const product of products) {
+          const row = await repo.findRecord(product.id);
+          if (row?.passport_created_at) yield await inputFor(product, row);
+        }
+        after = products.at(-1)!.id;
+      }
+    },
+  };
+}
+
+export type ExportService = ReturnType<typeof createExportService>;

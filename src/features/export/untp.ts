@@ -1,0 +1,225 @@
+import { nowIso } from '../../lib/time.js';
+import { UNTP_DPP_CONTEXT_URL, untpExtensionContextUrl, VC_V2_CONTEXT_URL } from './contexts.js';
+import { compact, type Json, publicUri } from './jsonld.js';
+import type { ExportInput } from './types.js';
+
+/**
+ * The passport as a UN Transparency Protocol Digital Product Passport 0.6.0 (a W3C Verifiable
+ * Credential, unsigned). It passes the UNTP 0.6.0 JSON Schema and expands in JSON-LD safe mode.
+ * Only what the passport actually holds is stated: where the schema requires a value we do not
+ * know (the emissions scorecard's scope and primary data ratio), the least-claiming one is used.
+ * Fields UNTP lacks are carried by our extension context (third `@context` entry).
+ *
+ * 0.6.x quirk: `product.characteristics` is in the schema but not in the context, so it is never
+ * emitted (safe mode would reject it); product-level extension fields sit on `product` instead.
+ */
+
+type JsonObject = { [key: string]: Json };
+
+const GTIN_SCHEME = { type: ['IdentifierScheme'], id: 'https://id.gs1.org/01/', name: 'Global Trade Item Number (GTIN)' };
+
+/** The European Commission, as named by the EU Publications Office authority table. */
+const EUROPEAN_COMMISSION = { id: 'http://publications.europa.eu/resource/authority/corporate-body/COM', name: 'European Commission' };
+
+interface RegulationRef {
+  slug: string;
+  /** Canonical certification code (see compliance/vocabulary.ts) that stands for this regulation. */
+  certification: string;
+  id: string;
+  name: string;
+  description: string;
+  topic: ConformityTopic;
+}
+
+type ConformityTopic =
+  | 'environment.energy'
+  | 'environment.emissions'
+  | 'environment.waste'
+  | 'environment.deforestation'
+  | 'circularity.design'
+  | 'governance.compliance';
+
+/** EU acts behind the environmental flags, with their ELI identifiers. */
+const REGULATIONS = {
+  rohs: {
+    slug: 'rohs',
+    certification: 'RoHS',
+    id: 'http://data.europa.eu/eli/dir/2011/65/oj',
+    name: 'Directive 2011/65/EU on the restriction of the use of certain hazardous substances in electrical and electronic equipment (RoHS)',
+    description: 'Conforms to the RoHS substance restrictions (Directive 2011/65/EU).',
+    topic: 'governance.compliance',
+  },
+  reach: {
+    slug: 'reach',
+    certification: 'REACH',
+    id: 'http://data.europa.eu/eli/reg/2006/1907/oj',
+    name: 'Regulation (EC) No 1907/2006 concerning the Registration, Evaluation, Authorisation and Restriction of Chemicals (REACH)',
+    description: 'Complies with REACH (Regulation (EC) No 1907/2006).',
+    topic: 'governance.compliance',
+  },
+  ce: {
+    slug: 'ce',
+    certification: 'CE',
+    id: 'http://data.europa.eu/eli/reg/2008/765/oj',
+    name: 'Regulation (EC) No 765/2008 (general principles of the CE marking, Article 30)',
+    description: 'Bears the CE marking.',
+    topic: 'governance.compliance',
+  },
+  weee: {
+    slug: 'weee',
+    certification: 'WEEE',
+    id: 'http://data.europa.eu/eli/dir/2012/19/oj',
+    name: 'Directive 2012/19/EU on waste electrical and electronic equipment (WEEE)',
+    description: 'Complies with the WEEE Directive (Directive 2012/19/EU).',
+    topic: 'environment.waste',
+  },
+} as const satisfies Record<string, RegulationRef>;
+
+/** Conformity topics of the certifications whose subject is clear; the rest are `governance.compliance`. */
+const CERTIFICATION_TOPICS: Record<string, ConformityTopic> = {
+  'Energy Star': 'environment.energy',
+  FSC: 'environment.deforestation',
+  PEFC: 'environment.deforestation',
+  'Cradle to Cradle': 'circularity.design',
+};
+
+function slugify(text: string): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+  return slug || 'claim';
+}
+
+/** A fraction from a percentage, without binary noise (33.3 → 0.333, not 0.33299999999999996). */
+function fraction(percentage: number): number {
+  return Number((percentage / 100).toPrecision(12));
+}
+
+/** The credential's id: one per published version, one for the working copy. */
+export function credentialId(input: ExportInput): string {
+  const version = input.publishedVersion === null ? 'draft' : `v${input.publishedVersion}`;
+  return `${input.baseUrl}/dpp/${input.passport.product_id}/credentials/${version}`;
+}
+
+function conformityClaims(input: ExportInput, productId: string): JsonObject[] {
+  const env = input.passport.environmental;
+  const certifications = input.passport.certifications;
+  const claims: JsonObject[] = [];
+  const usedIds = new Set<string>();
+  const claimId = (slug: string) => {
+    let id = `${productId}#claim-${slug}`;
+    for (let n = 2; usedIds.has(id); n++) id = `${productId}#claim-${slug}-${n}`;
+    usedIds.add(id);
+    return id;
+  };
+
+  // The explicit environmental flag wins; a listed certification counts as a positive claim.
+  const flags: Array<[RegulationRef, boolean | null]> = [
+    [REGULATIONS.ce, env.ce_marked],
+    [REGULATIONS.rohs, env.rohs_compliant],
+    [REGULATIONS.reach, env.reach_compliant],
+    [REGULATIONS.weee, null],
+  ];
+  const covered = new Set<string>();
+  for (const [reg, flag] of flags) {
+    const conformance = flag ?? (certifications.includes(reg.certification) ? true : null);
+    if (conformance === null) continue;
+    covered.add(reg.certification);
+    claims.push({
+      type: ['Claim', 'Declaration'],
+      id: claimId(reg.slug),
+      description: conformance ? reg.description : `Does not conform: ${reg.name}.`,
+      referenceRegulation: { type: ['Regulation'], id: reg.id, name: reg.name, administeredBy: EUROPEAN_COMMISSION },
+      conformance,
+      conformityTopic: reg.topic,
+    });
+  }
+
+  for (const certification of certifications) {
+    if (covered.has(certification)) continue;
+    claims.push({
+      type: ['Claim', 'Declaration'],
+      id: claimId(slugify(certification)),
+      description: `Certification: ${certification}`,
+      conformance: true,
+      conformityTopic: CERTIFICATION_TOPICS[certification] ?? 'governance.compliance',
+    });
+  }
+  return claims;
+}
+
+export function toUntpCredential(input: ExportInput, now: string = nowIso()): Record<string, Json> {
+  const p = input.passport;
+  const env = p.environmental;
+  const productId = publicUri(input);
+  const isDraft = input.status !== 'published';
+
+  const host = new URL(input.baseUrl).host;
+  const issuer = { type: ['CredentialIssuer'], id: input.baseUrl, name: p.manufacturer ?? host };
+
+  const product = compact({
+    type: ['Product'],
+    id: productId,
+    name: p.product_name,
+    // A GTIN when it is valid; otherwise the product id this service registers ("self issued").
+    registeredId: input.gtin14 ?? p.product_id,
+    idScheme: input.gtin14 ? GTIN_SCHEME : { type: ['IdentifierScheme'], id: `${input.baseUrl}/dpp/`, name: `Product id at ${host}` },
+    countryOfProduction: p.country_of_origin,
+    // Extension terms (untp-extension/v1).
+    weeeCategory: env.weee_category,
+    energyClass: env.energy_class,
+    recyclable: env.recyclable,
+    recyclabilityScore: p.recyclability_score,
+    endOfLifeInstructions: p.end_of_life_instructions,
+    hazardousSubstances: env.hazardous_substances.map((s) =>
+      compact({
+        name: s.name,
+        casNumber: s.cas_number,
+        ecNumber: s.ec_number,
+        concentration: s.concentration_pct,
+        location: s.location,
+      }),
+    ),
+  });
+
+  const emissionsScorecard =
+    p.carbon_footprint_kg === null
+      ? null
+      : {
+          carbonFootprint: p.carbon_footprint_kg,
+          // Per one item of the product (UN/ECE Rec 20 "EA", each).
+          declaredUnit: 'EA',
+          // Required by the schema but not recorded by us: the narrowest scope and no primary data
+          // are the values that claim the least. No reportingStandard: none is recorded.
+          operationalScope: 'None',
+          primarySourcedRatio: 0,
+        };
+
+  const credentialSubject = compact({
+    type: ['ProductPassport'],
+    product,
+    // One passport per product model (GTIN), not per batch or serialised item.
+    granularityLevel: 'model',
+    conformityClaim: conformityClaims(input, productId),
+    emissionsScorecard,
+    // Material origin is not recorded per material, so no originCountry.
+    materialsProvenance: p.materials.map((m) => ({ name: m.name, massFraction: fraction(m.percentage) })),
+    // Extension terms (untp-extension/v1).
+    dppId: p.dpp_id,
+    dppStatus: input.status,
+    dppVersion: input.publishedVersion,
+  });
+
+  return compact({
+    '@context': [VC_V2_CONTEXT_URL, UNTP_DPP_CONTEXT_URL, untpExtensionContextUrl(input.baseUrl)],
+    type: ['DigitalProductPassport', 'VerifiableCredential'],
+    id: credentialId(input),
+    name: `${isDraft ? 'DRAFT — ' : ''}Digital Product Passport: ${p.product_name}`,
+    issuer,
+    validFrom: input.publishedAt ?? now,
+    credentialSubject,
+  });
+}

@@ -1,0 +1,149 @@
+import jsQRModule from 'jsqr';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { dialects } from '../helpers/db.js';
+
+export const FULL_PASSPORT = {
+  manufacturer: 'Ma Marque <script>alert(1)</script>',
+  country_of_origin: 'FR',
+  materials: [
+    { name: 'Acier inoxydable', percentage: 80 },
+    { name: 'Plastique recyclé', percentage: 20 },
+  ],
+  carbon_footprint_kg: 2.5,
+  recyclability_score: 'A',
+  certifications: ['CE', 'RoHS', 'Energy Star'],
+  end_of_life_instructions: 'Recyclable via collecte sélective.',
+};
+
+// jsqr is CommonJS with a default export.
+const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as typeof import('jsqr').default;
+
+/** Decodes a QR code PNG with a real decoder. */
+export function decodeQr(png: Buffer): string | undefined {
+  const image = PNG.sync.read(png);
+  return jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data;
+}
+
+describe.each(dialects)('QR code, resolver and public page (%s)', (dialect) => {
+  let t: TestApp;
+  let key: string;
+  const base = 'https://dpp.example.test';
+
+  const create = async (title: string, ean?: string) =>
+    (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title, ...(ean ? { ean } : {}) } })).json().product_id as string;
+  const fill = (id: string, payload: object = FULL_PASSPORT) => t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload });
+  const publish = (id: string) => t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/publish` });
+  const qr = (id: string, query = '') => t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/qr${query}` });
+  const open = (url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers });
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect, { PUBLIC_BASE_URL: base });
+    key = await t.key('carrier-org');
+  });
+  afterAll(() => t.close());
+
+  it('encodes a GS1 Digital Link for a valid GTIN, decodable by a real decoder', async () => {
+    const id = await create('Kettle', '9520123456788');
+    const res = await qr(id);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/png');
+    expect(decodeQr(res.rawPayload)).toBe(`${base}/01/09520123456788`);
+  });
+
+  it('falls back to /dpp/{id} for a product without a valid GTIN (wrong check digit or none)', async () => {
+    const flagged = await create('Produit exemple', '3760000000001');
+    expect(decodeQr((await qr(flagged)).rawPayload)).toBe(`${base}/dpp/${flagged}`);
+    const none = await create('No code');
+    expect(decodeQr((await qr(none)).rawPayload)).toBe(`${base}/dpp/${none}`);
+  });
+
+  it('honours size, margin, error correction and SVG, with an ETag and cheap repeats', async () => {
+    const id = await create('Sized', '4006381333931');
+    const big = await qr(id, '?size=600&margin=2&ecc=H');
+    const image = PNG.sync.read(big.rawPayload);
+    expect(image.width).toBe(600);
+    expect(decodeQr(big.rawPayload)).toBe(`${base}/01/04006381333931`);
+    const svg = await qr(id, '?format=svg');
+    expect(svg.headers['content-type']).toContain('image/svg+xml');
+    expect(svg.body).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    const etag = big.headers.etag as string;
+    const again = await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/qr?size=600&margin=2&ecc=H`, headers: { 'if-none-match': etag } });
+    expect(again.statusCode).toBe(304);
+    expect((await qr(id, '?size=5000')).statusCode).toBe(400);
+    expect((await qr(id, '?ecc=X')).statusCode).toBe(400);
+  });
+
+  it('shows only published passports: drafts and withdrawn ones are a 404 page', async () => {
+    const id = await create('Draft only', '5901234123457');
+    await fill(id);
+    const draft = await open('/01/05901234123457', { accept: 'text/html' });
+    expect(draft.statusCode).toBe(404);
+    expect(draft.headers['content-type']).toContain('text/html');
+    expect(draft.body).not.toContain('Ma Marque');
+    await publish(id);
+    expect((await open('/01/05901234123457', { accept: 'text/html' })).statusCode).toBe(200);
+    await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/withdraw` });
+    expect((await open('/01/05901234123457', { accept: 'text/html' })).statusCode).toBe(404);
+    expect((await open(`/dpp/${id}`, { accept: 'application/ld+json' })).statusCode).toBe(404);
+  });
+
+  it('refuses a GTIN with a wrong check digit or length with 400', async () => {
+    expect((await open('/01/03760000000001', { accept: 'text/html' })).statusCode).toBe(400);
+    const json = await open('/01/123', { accept: 'application/ld+json' });
+    expect(json.statusCode).toBe(400);
+    expect(json.json().errors[0].field).toBe('params/gtin');
+  });
+
+  it('renders the page in the visitor language, escaped, under a strict CSP', async () => {
+    const id = await create('Bouilloire <b>inox</b>', '96385074');
+    await fill(id);
+    await publish(id);
+    const fr = await open('/01/00000096385074', { accept: 'text/html', 'accept-language': 'fr-FR,fr;q=0.9,en;q=0.5' });
+    expect(fr.statusCode).toBe(200);
+    expect(fr.body).toContain('<html lang="fr">');
+    expect(fr.body).toContain('Empreinte carbone');
+    expect(fr.body).toContain('2,5');
+    expect(fr.body).toContain('France');
+    expect(fr.body).toContain('Ma Marque &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(fr.body).not.toContain('<script>');
+    expect(fr.body).toContain('Bouilloire &lt;b&gt;inox&lt;/b&gt;');
+    expect(fr.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(fr.headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(fr.headers.vary).toContain('Accept');
+    const de = await open('/01/00000096385074?lang=de', { accept: 'text/html', 'accept-language': 'fr' });
+    expect(de.body).toContain('CO₂-Fußabdruck');
+    expect(de.body).toContain('Frankreich');
+    const en = await open('/01/00000096385074', { accept: 'text/html' });
+    expect(en.body).toContain('Carbon footprint');
+    // Serial numbers and lots resolve to the same passport.
+    expect((await open('/01/00000096385074/21/SN12345', { accept: 'text/html' })).statusCode).toBe(200);
+    expect((await open('/01/00000096385074/10/LOT7', { accept: 'text/html' })).statusCode).toBe(200);
+  });
+
+  it('answers JSON-LD and an RFC 9264 linkset to machines', async () => {
+    const id = await create('Linked', '036000291452');
+    await fill(id);
+    await publish(id);
+    const ld = await open('/01/00036000291452', { accept: 'application/ld+json' });
+    expect(ld.headers['content-type']).toContain('application/ld+json');
+    expect(ld.json()).toMatchObject({ '@type': 'ProductPassport', productId: id, gtin: '00036000291452', carbonFootprint: 2.5 });
+    const linkset = await open('/01/00036000291452?linkType=linkset');
+    expect(linkset.headers['content-type']).toContain('application/linkset+json');
+    const entry = linkset.json().linkset[0];
+    expect(entry.anchor).toBe(`${base}/01/00036000291452`);
+    for (const rel of ['dpp', 'pip', 'sustainabilityInfo', 'certificationInfo']) {
+      expect(entry[`https://ref.gs1.org/voc/${rel}`].length).toBeGreaterThan(0);
+    }
+    expect((await open('/01/00036000291452', { accept: 'application/linkset+json' })).statusCode).toBe(200);
+  });
+
+  it('serves the JSON-LD contexts it references', async () => {
+    const res = await open('/contexts/dpp/v1.jsonld');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('application/ld+json');
+    expect(res.json()['@context']).toBeDefined();
+    expect((await open('/contexts/untp-extension/v1.jsonld')).statusCode).toBe(200);
+  });
+});
