@@ -113,6 +113,30 @@ export function strings(lang: Lang): Strings {
   return STRINGS[lang];
 }
 
+/** WEEE category names (Directive 2012/19/EU Annex III) in the page languages; English is canonical. */
+const WEEE_NAMES: Record<Exclude<Lang, 'en'>, Record<string, string>> = {
+  fr: {
+    'Temperature exchange equipment': "Équipements d'échange thermique",
+    'Screens and monitors': 'Écrans et moniteurs',
+    Lamps: 'Lampes',
+    'Large equipment': 'Gros équipements',
+    'Small equipment': 'Petits équipements',
+    'IT equipment': 'Petits équipements informatiques et de télécommunications',
+  },
+  de: {
+    'Temperature exchange equipment': 'Wärmeüberträger',
+    'Screens and monitors': 'Bildschirme und Monitore',
+    Lamps: 'Lampen',
+    'Large equipment': 'Großgeräte',
+    'Small equipment': 'Kleingeräte',
+    'IT equipment': 'Kleine IT- und Telekommunikationsgeräte',
+  },
+};
+
+export function weeeCategoryName(category: string, lang: Lang): string {
+  return lang === 'en' ? category : (WEEE_NAMES[lang][category] ?? category);
+}
+
 /** Country name in the page's language, or the code when unknown. */
 export function countryName(code: string, lang: Lang): string {
   return countries.getName(code, lang) ?? code;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { html, SafeHtml } from '../../lib/html.js';
-import { countryName, LANGUAGES, strings, type Lang, type Strings } from './i18n.js';
+import { countryName, LANGUAGES, strings, weeeCategoryName, type Lang, type Strings } from './i18n.js';
 import type { ExportInput } from './types.js';
 
 /** The page's only stylesheet, inline and allowed by its hash in the Content-Security-Policy. */
@@ -78,7 +78,7 @@ ${input.publishedAt ? html`<dt>${t.published}</dt><dd><time datetime="${input.pu
 <dt>${t.ce}</dt><dd>${yesNo(env.ce_marked, t)}</dd>
 <dt>${t.rohs}</dt><dd>${yesNo(env.rohs_compliant, t)}</dd>
 <dt>${t.reach}</dt><dd>${yesNo(env.reach_compliant, t)}</dd>
-<dt>${t.weee}</dt><dd>${env.weee_category ?? t.unknown}</dd>
+<dt>${t.weee}</dt><dd>${env.weee_category ? weeeCategoryName(env.weee_category, lang) : t.unknown}</dd>
 <dt>${t.energy}</dt><dd>${env.energy_class ?? t.unknown}</dd>
 <dt>${t.recyclable}</dt><dd>${yesNo(env.recyclable, t)}</dd>
 <dt>${t.substances}</dt><dd>${
