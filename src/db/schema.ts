@@ -124,6 +124,76 @@ export interface OrgCertificationsTable {
   products: number;
 }
 
+export interface JobsTable {
+  id: string;
+  queue: string;
+  /** JSON payload given to the handler. */
+  payload: string;
+  /** queued | running | completed | failed */
+  status: string;
+  priority: number;
+  run_at: string;
+  attempts: number;
+  max_attempts: number;
+  locked_by: string | null;
+  locked_until: string | null;
+  last_error: string | null;
+  idempotency_key: string | null;
+  /** Groups the jobs of one request (an extraction task) for progress counts. */
+  group_id: string | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export interface BlobsTable {
+  sha256: string;
+  size: number;
+  bytes: Buffer;
+  created_at: string;
+}
+
+export interface DocumentsTable {
+  id: string;
+  org_id: string;
+  product_id: string;
+  filename: string;
+  media_type: string;
+  kind: string;
+  size: number;
+  sha256: string;
+  created_at: string;
+}
+
+export interface ExtractionTasksTable {
+  id: string;
+  org_id: string;
+  provider: string;
+  created_at: string;
+}
+
+export interface ExtractionsTable {
+  id: string;
+  org_id: string;
+  product_id: string;
+  asset_id: string;
+  task_id: string;
+  job_id: string;
+  provider: string;
+  /** queued | running | completed | failed */
+  status: string;
+  /** JSON: field → {value, confidence, evidence[]} */
+  fields: string | null;
+  confidence: number | null;
+  /** JSON array of the field names applied to the product. */
+  applied: string | null;
+  /** JSON array of {field, extracted, current, reason}. */
+  conflicts: string | null;
+  error: string | null;
+  created_at: string;
+  extracted_at: string | null;
+}
+
 export interface Schema {
   organisations: OrganisationsTable;
   api_keys: ApiKeysTable;
@@ -133,6 +203,11 @@ export interface Schema {
   passport_publications: PassportPublicationsTable;
   org_stats: OrgStatsTable;
   org_certifications: OrgCertificationsTable;
+  jobs: JobsTable;
+  blobs: BlobsTable;
+  documents: DocumentsTable;
+  extraction_tasks: ExtractionTasksTable;
+  extractions: ExtractionsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -140,3 +215,6 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type ProductRow = Selectable<ProductsTable>;
 export type NewProductRow = Insertable<ProductsTable>;
 export type ComplianceRow = Selectable<ComplianceRecordsTable>;
+export type JobRow = Selectable<JobsTable>;
+export type DocumentRow = Selectable<DocumentsTable>;
+export type ExtractionRow = Selectable<ExtractionsTable>;

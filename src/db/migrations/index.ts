@@ -3,6 +3,7 @@ import type { Dialect } from '../dialect.js';
 import { foundation } from './0001-foundation.js';
 import { passports } from './0002-passports.js';
 import { resolver } from './0003-resolver.js';
+import { jobsAndDocuments } from './0004-jobs-documents.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -10,5 +11,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0001-foundation': foundation(dialect),
     '0002-passports': passports(dialect),
     '0003-resolver': resolver(),
+    '0004-jobs-documents': jobsAndDocuments(dialect),
   };
 }
