@@ -14,6 +14,8 @@ import { createProductService } from './features/products/service.js';
 import { publicRoutes } from './features/export/public-routes.js';
 import { exportRoutes } from './features/export/routes.js';
 import { createExportService } from './features/export/service.js';
+import { documentRoutes } from './features/documents/routes.js';
+import { createDocumentService } from './features/documents/service.js';
 import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
 import { installProblemHandlers } from './http/problem.js';
@@ -68,6 +70,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   const compliance = createComplianceService(database.db, database.dialect);
   const catalog = createCatalogView(database.db, database.dialect);
   const exports = createExportService(database.db, config.publicBaseUrl);
+  const documents = createDocumentService(database.db);
 
   await app.register(systemRoutes, { database });
   await app.register(publicRoutes, { exports, baseUrl: config.publicBaseUrl });
@@ -77,6 +80,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
       await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes });
       await api.register(complianceRoutes, { compliance, catalog });
       await api.register(exportRoutes, { exports });
+      await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });
     },
     { prefix: '/api/v1' },
   );

@@ -18,6 +18,19 @@ export interface Config {
   readonly importLimitBytes: number;
   /** Seed a demo organisation, key and products into an empty database at `serve`. */
   readonly demoSeed: boolean;
+  /** Largest document upload, in bytes. */
+  readonly documentLimitBytes: number;
+  /** How long a worker holds a claimed job before another may take it over. */
+  readonly jobLeaseMs: number;
+  /** Jobs a worker runs at once. */
+  readonly workerConcurrency: number;
+  /** Extraction provider used when a request names none: rules (built in), openai or anthropic. */
+  readonly extractionProvider: string;
+  /** Extracted values at or above this confidence fill empty fields. */
+  readonly extractionApplyThreshold: number;
+  /** Limits of the worker thread that reads a document's text. */
+  readonly extractionTimeoutMs: number;
+  readonly extractionMemoryMb: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -42,6 +55,22 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+const PROVIDERS = ['rules', 'openai', 'anthropic'];
+
+function provider(env: Env): string {
+  const value = env.EXTRACTION_PROVIDER?.trim().toLowerCase() || 'rules';
+  if (!PROVIDERS.includes(value)) throw new ConfigError(`EXTRACTION_PROVIDER must be one of ${PROVIDERS.join(', ')}, got "${value}"`);
+  return value;
+}
+
+function fraction(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new ConfigError(`${name} must be a number from 0 to 1, got "${raw}"`);
+  return value;
 }
 
 function url(name: string, raw: string, protocols: string[]): string {
@@ -88,5 +117,12 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     importLimitBytes: integer(env, 'IMPORT_LIMIT_BYTES', 2_147_483_648, 1024, Number.MAX_SAFE_INTEGER),
     demoSeed: boolean(env, 'DEMO_SEED', databaseUrl === undefined),
+    documentLimitBytes: integer(env, 'DOCUMENT_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    jobLeaseMs: integer(env, 'JOB_LEASE_MS', 60_000, 500, 3_600_000),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
+    extractionProvider: provider(env),
+    extractionApplyThreshold: fraction(env, 'EXTRACTION_APPLY_THRESHOLD', 0.8),
+    extractionTimeoutMs: integer(env, 'EXTRACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    extractionMemoryMb: integer(env, 'EXTRACTION_MEMORY_MB', 256, 32, 8192),
   });
 }
