@@ -106,7 +106,7 @@ program
       if (summary.failed > 0) process.exitCode = 2;
       if (opts.json) return console.log(JSON.stringify(summary, null, 2));
       console.log(
-        `${summary.rows} rows: ${summary.created} created, ${summary.updated} updated, ${summary.failed} failed (${summary.duration_ms} ms)`,
+        `${summary.rows} rows: ${summary.created} created, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.failed} failed (${summary.duration_ms} ms)`,
       );
       for (const f of summary.failures) console.log(`  line ${f.line}: ${f.reason}`);
       if (summary.failures_truncated) console.log('  … more failures not shown');

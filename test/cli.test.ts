@@ -70,7 +70,7 @@ describe.each(dialects)('dpp CLI (%s)', (dialect) => {
     expect(summary).toMatchObject({ created: 2, failed: 1, failures: [expect.objectContaining({ line: 3 })] });
 
     const again = await dpp('import', file, '--org', 'import-org').catch((e: { stdout: string }) => e);
-    expect((again as { stdout: string }).stdout).toContain('0 created, 2 updated, 1 failed');
+    expect((again as { stdout: string }).stdout).toContain('0 created, 0 updated, 2 unchanged, 1 failed');
   });
 
   it('refuses a bad configuration value naming the variable', async () => {

@@ -57,6 +57,18 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     expect(items.find((p) => p.gtin14 === '05901234123457')).toMatchObject({ title: 'Renamed', brand: 'Brand B' });
   });
 
+  it('rewrites nothing when the same data is imported again', async () => {
+    const key = await t.key('reimport-org');
+    const csv = 'external_id,title,ean,colour\nR-1,Kettle,4006381333931,steel\nR-2,Fan,96385074,white\n';
+    await importBody(key, csv, 'text/csv');
+    const before = await all(key);
+    const again = await importBody(key, csv, 'text/csv');
+    expect(again.json()).toMatchObject({ created: 0, updated: 0, unchanged: 2, failed: 0 });
+    expect(await all(key)).toEqual(before);
+    const changed = await importBody(key, 'external_id,colour\nR-1,black\n', 'text/csv');
+    expect(changed.json()).toMatchObject({ updated: 1, unchanged: 0 });
+  });
+
   it('reports an EAN that belongs to another product instead of merging them', async () => {
     const key = await t.key('clash-org');
     await importBody(key, 'external_id,title,ean\nX-1,One,4006381333931\nX-2,Two,5901234123457\n', 'text/csv');

@@ -78,13 +78,14 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions
       ifMatch: ifMatchOf(request),
       createPassport: true,
     });
-    withEtag(request, reply, result.row.version);
+    const row = result.row!;
+    withEtag(request, reply, row.version);
     return {
       product_id: request.params.product_id,
       ...sentFields(request.body, result.values as unknown as Record<Field, unknown>, PASSPORT_FIELDS),
-      updated_at: result.row.updated_at,
+      updated_at: row.updated_at,
       dpp_status: result.product.dpp_status,
-      version: result.row.version,
+      version: row.version,
     };
   });
 
@@ -156,12 +157,13 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions
       ifMatch: ifMatchOf(request),
       createPassport: false,
     });
-    withEtag(request, reply, result.row.version);
+    const row = result.row!;
+    withEtag(request, reply, row.version);
     return {
       product_id: request.params.product_id,
       ...sentFields(request.body, result.values as unknown as Record<Field, unknown>, ENVIRONMENTAL_FIELDS),
-      updated_at: result.row.updated_at,
-      version: result.row.version,
+      updated_at: row.updated_at,
+      version: row.version,
     };
   });
 };

@@ -23,6 +23,11 @@ export interface ChangeOptions {
   ifMatch?: string | undefined;
   /** PATCH of the passport creates it; environmental data alone does not. */
   createPassport: boolean;
+  /**
+   * Decides, inside the transaction, whether a field may be written given its current value and
+   * the source of that value (extraction results use it to never overwrite a person's value).
+   */
+  mayWrite?: (field: Field, current: unknown, currentSource: string | undefined) => boolean;
 }
 
 export type DppStatus = 'draft' | 'complete' | 'published';
@@ -107,10 +112,18 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
       if (options.ifMatch !== undefined && !ifMatchHolds(options.ifMatch, version, row !== undefined)) throw preconditionFailed(version);
 
       const before = valuesFromRow(row);
-      const after: ComplianceValues = { ...before, ...normalised };
-      const changed = (Object.keys(normalised) as Field[]).filter((f) => !sameValue(before[f], after[f]));
-      const createsPassport = options.createPassport && !row?.passport_created_at;
-      if (row && changed.length === 0 && !createsPassport) return { row, values: after, product };
+      const currentSources = JSON.parse(row?.field_sources ?? '{}') as Record<string, string>;
+      const skipped: Field[] = [];
+      const allowed: Partial<ComplianceValues> = {};
+      for (const [f, v] of Object.entries(normalised) as Array<[Field, never]>) {
+        if (options.mayWrite && !options.mayWrite(f, before[f], currentSources[f])) skipped.push(f);
+        else allowed[f] = v;
+      }
+      const after: ComplianceValues = { ...before, ...allowed };
+      const changed = (Object.keys(allowed) as Field[]).filter((f) => !sameValue(before[f], after[f]));
+      // An extraction (mayWrite) that ends up changing nothing writes nothing, not even a passport.
+      const createsPassport = options.createPassport && !row?.passport_created_at && (!options.mayWrite || changed.length > 0);
+      if (changed.length === 0 && !createsPassport && (row || options.mayWrite)) return { row, values: after, product, changed, skipped };
 
       const now = nowIso();
       const next: ComplianceRow = {
@@ -159,7 +172,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
       const certsBefore = row?.passport_created_at ? (before.certifications ?? []) : [];
       const certsAfter = next.passport_created_at ? (after.certifications ?? []) : [];
       await stats.adjustCertifications(orgId, certificationDeltas(certsBefore, certsAfter));
-      return { row: next, values: after, product: { ...product, dpp_status: status } };
+      return { row: next, values: after, product: { ...product, dpp_status: status }, changed, skipped };
     });
   }
 

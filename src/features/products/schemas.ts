@@ -86,6 +86,7 @@ export const ImportQuery = Type.Object(
 export const ImportSummarySchema = Type.Object({
   created: Type.Integer(),
   updated: Type.Integer(),
+  unchanged: Type.Integer({ description: 'rows matching a product whose catalog fields already had these values' }),
   failed: Type.Integer(),
   rows: Type.Integer({ description: 'data rows read (header excluded)' }),
   failures: Type.Array(

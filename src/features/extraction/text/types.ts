@@ -1,0 +1,66 @@
+/** What text extraction gives back, the limits it runs under, and the one error it throws. */
+
+export interface TextDocument {
+  /** One string per page (PDF) or a single page (HTML, plain text, markdown; DOCX splits at page breaks). */
+  pages: string[];
+  /** PDF only: no page has a text layer (a scan); the pages are empty and OCR is needed. */
+  needsOcr?: boolean;
+  /** PDF only: 1-based numbers of the pages without a text layer, when some pages have one. */
+  pagesWithoutText?: number[];
+}
+
+export interface TextLimits {
+  /** Input size cap in bytes. */
+  maxInputBytes: number;
+  /** Cap on bytes decompressed from a DOCX (zip) archive, all entries read counted together. */
+  maxDecompressedBytes: number;
+  /** Cap on the number of pages of a PDF. */
+  maxPages: number;
+  /** Cap on the characters of extracted text kept (the rest is dropped, never an error). */
+  maxTextChars: number;
+}
+
+export const DEFAULT_TEXT_LIMITS: Readonly<TextLimits> = Object.freeze({
+  maxInputBytes: 64 * 1024 * 1024,
+  maxDecompressedBytes: 64 * 1024 * 1024,
+  maxPages: 2000,
+  maxTextChars: 5_000_000,
+});
+
+export type ExtractionFailureReason =
+  | 'unsupported_media_type'
+  | 'invalid_file'
+  | 'too_large'
+  | 'timeout'
+  | 'memory_limit'
+  | 'worker_crashed';
+
+/** A document whose text could not be extracted, with a reason a person can act on. */
+export class ExtractionFailure extends Error {
+  override name = 'ExtractionFailure';
+  constructor(
+    readonly reason: ExtractionFailureReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Wraps anything thrown by a parser into an `ExtractionFailure` (reason `invalid_file` unless known). */
+export function asExtractionFailure(error: unknown, what: string): ExtractionFailure {
+  if (error instanceof ExtractionFailure) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof RangeError && /allocation|too large|Invalid array length/i.test(message)) {
+    return new ExtractionFailure('too_large', `${what}: ${message}`);
+  }
+  return new ExtractionFailure('invalid_file', `${what}: ${message}`);
+}
+
+/** What `extractTextIsolated` hands its worker. */
+export const WORKER_KIND = 'dpp-extract-text';
+export interface WorkerJob {
+  kind: typeof WORKER_KIND;
+  bytes: Uint8Array;
+  mediaType: string;
+  limits: Partial<TextLimits>;
+}
