@@ -9,6 +9,7 @@ import { createAccessService } from './features/access/service.js';
 import { createCatalogView } from './features/compliance/catalog-view.js';
 import { complianceRoutes } from './features/compliance/routes.js';
 import { createComplianceService } from './features/compliance/service.js';
+import { createGenerateService } from './features/compliance/generate-service.js';
 import { productRoutes } from './features/products/routes.js';
 import { createProductService } from './features/products/service.js';
 import { publicRoutes } from './features/export/public-routes.js';
@@ -16,6 +17,8 @@ import { exportRoutes } from './features/export/routes.js';
 import { createExportService } from './features/export/service.js';
 import { documentRoutes } from './features/documents/routes.js';
 import { createDocumentService } from './features/documents/service.js';
+import { extractionRoutes } from './features/extraction/routes.js';
+import { createExtractionService } from './features/extraction/service.js';
 import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
 import { installProblemHandlers } from './http/problem.js';
@@ -69,8 +72,13 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   const products = createProductService(database.db);
   const compliance = createComplianceService(database.db, database.dialect);
   const catalog = createCatalogView(database.db, database.dialect);
+  const generator = createGenerateService(database.db, compliance, {
+    threshold: config.extractionApplyThreshold,
+    defaultProvider: config.extractionProvider,
+  });
   const exports = createExportService(database.db, config.publicBaseUrl);
   const documents = createDocumentService(database.db);
+  const extraction = createExtractionService(database.db, { defaultProvider: config.extractionProvider });
 
   await app.register(systemRoutes, { database });
   await app.register(publicRoutes, { exports, baseUrl: config.publicBaseUrl });
@@ -78,9 +86,10 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
     async (api) => {
       installAuth(api, access);
       await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes });
-      await api.register(complianceRoutes, { compliance, catalog });
+      await api.register(complianceRoutes, { compliance, catalog, generator });
       await api.register(exportRoutes, { exports });
       await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });
+      await api.register(extractionRoutes, { extraction });
     },
     { prefix: '/api/v1' },
   );

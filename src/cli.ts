@@ -9,6 +9,7 @@ import { createAccessService } from './features/access/service.js';
 import { importProducts } from './features/products/import.js';
 import { formatFrom, type ImportFormat } from './features/products/row-sources.js';
 import { startServer } from './server.js';
+import { createSystemWorker } from './jobs/registry.js';
 import { createProgress } from './lib/progress.js';
 
 /** Runs a command against the configured database and closes it afterwards. */
@@ -31,6 +32,25 @@ program
   .description('run the HTTP API (migrates first; seeds a demo organisation into an empty embedded database)')
   .action(async () => {
     await startServer(loadConfig());
+  });
+
+program
+  .command('worker')
+  .description('run background jobs (document extraction) until SIGTERM; run several against PostgreSQL')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openConfiguredDatabase(config);
+    const worker = createSystemWorker(config, database, console);
+    worker.start();
+    console.error(`worker ${worker.id} started`);
+    const stop = async () => {
+      console.error('stopping: finishing running jobs');
+      await worker.stop();
+      await database.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop());
+    process.once('SIGINT', () => void stop());
   });
 
 program

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { openConfiguredDatabase, type Database } from './db/database.js';
+import { createSystemWorker } from './jobs/registry.js';
 import { seedDemo } from './seed/demo.js';
 
 export interface RunningServer {
@@ -30,12 +31,16 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
 
   await app.listen({ port: config.port, host: config.host });
+  // On the embedded database the API process also runs the jobs; on PostgreSQL run `dpp worker`s.
+  const worker = database.dialect === 'sqlite' ? createSystemWorker(config, database, app.log) : undefined;
+  worker?.start();
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       app.log.info('shutting down');
       await app.close();
+      await worker?.stop();
       await database.close();
     })());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
@@ -19,11 +20,13 @@ import {
   PublishResult,
   StatsResult,
 } from './schemas.js';
+import type { GenerateService } from './generate-service.js';
 import type { Actor, ComplianceService } from './service.js';
 
 export interface ComplianceRoutesOptions {
   compliance: ComplianceService;
   catalog: CatalogView;
+  generator: GenerateService;
 }
 
 const actorOf = (request: FastifyRequest): Actor => ({ keyId: principalOf(request).keyId, source: 'api' });
@@ -43,7 +46,7 @@ function sentFields(body: object, values: Record<Field, unknown>, allowed: reado
 }
 
 /** The spec's Compliance & DPP endpoints, plus publish, withdraw and history. */
-export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions> = async (app, { compliance, catalog }) => {
+export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions> = async (app, { compliance, catalog, generator }) => {
   const tags = ['Compliance & DPP'];
 
   app.get('/compliance/dpp/stats', {
@@ -114,6 +117,26 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions
       response: { 200: PublishResult, 412: ProblemResponses[409], ...ProblemResponses },
     },
   }, transition('publish'));
+
+  app.post('/compliance/dpp/:product_id/generate', {
+    schema: {
+      tags,
+      summary: 'Draft the passport from the product data and extraction results (fills empty fields only)',
+      params: ProductIdParams,
+      querystring: Type.Object({ provider: Type.Optional(Type.String({ maxLength: 40 })) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          product_id: Type.String(),
+          status: Type.Literal('draft'),
+          generated_at: Type.String(),
+          fields_filled: Type.Array(Type.String()),
+          dpp_status: Type.Union([Type.String(), Type.Null()]),
+        }),
+        ...ProblemResponses,
+      },
+    },
+  }, async (request) =>
+    generator.generate(principalOf(request).orgId, request.params.product_id, actorOf(request), request.query.provider));
 
   app.post('/compliance/dpp/:product_id/withdraw', {
     schema: {

@@ -1,7 +1,4 @@
-import { extractDocxText } from './docx.js';
-import { extractHtmlText } from './html.js';
 import { DOCX, HTML, MARKDOWN, PDF, PLAIN, parseMediaType } from './media-types.js';
-import { extractPdfText } from './pdf.js';
 import { extractPlainText } from './plain.js';
 import { DEFAULT_TEXT_LIMITS, ExtractionFailure, asExtractionFailure, type TextDocument, type TextLimits } from './types.js';
 
@@ -25,12 +22,13 @@ export async function extractText(
   }
   try {
     switch (parsed.type) {
+      // Parsers load on first use: a worker that reads a text file does not load pdf.js.
       case PDF:
-        return await extractPdfText(bytes, all);
+        return await (await import('./pdf.js')).extractPdfText(bytes, all);
       case DOCX:
-        return capText(extractDocxText(bytes, all), all.maxTextChars);
+        return capText((await import('./docx.js')).extractDocxText(bytes, all), all.maxTextChars);
       case HTML:
-        return capText(extractHtmlText(bytes, parsed.charset), all.maxTextChars);
+        return capText((await import('./html.js')).extractHtmlText(bytes, parsed.charset), all.maxTextChars);
       case PLAIN:
       case MARKDOWN:
         return capText(extractPlainText(bytes, parsed.charset), all.maxTextChars);

@@ -1,0 +1,75 @@
+import type { Kysely } from 'kysely';
+import type { Schema } from '../../db/schema.js';
+import type { JobHandler } from '../../jobs/worker.js';
+import { nowIso } from '../../lib/time.js';
+import type { ComplianceService } from '../compliance/service.js';
+import { createDatabaseBlobStore } from '../documents/blob-store.js';
+import { applyExtraction } from './apply.js';
+import type { ExtractionResult } from './fields.js';
+import { resolveProvider } from './providers.js';
+import { createExtractionRepository } from './repository.js';
+import { ExtractionFailure, extractTextIsolated } from './text/index.js';
+
+export interface ExtractionJobDeps {
+  db: Kysely<Schema>;
+  compliance: ComplianceService;
+  applyThreshold: number;
+  timeoutMs: number;
+  memoryMb: number;
+  defaultProvider: string;
+}
+
+/** Mean confidence of the fields found, as the spec's single `confidence` figure. */
+function overallConfidence(result: ExtractionResult): number | null {
+  const values = Object.values(result).map((f) => f!.confidence);
+  return values.length ? Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000 : null;
+}
+
+/**
+ * `extraction.run-document`: reads one document's text in an isolated worker thread, extracts the
+ * compliance fields, applies them as suggestions and stores the result. Idempotent: the result row
+ * is keyed by the job, so a job rerun after a crash overwrites its own row instead of adding one.
+ * A document that cannot be read fails its extraction with the reason (no retry); anything else
+ * (the database, say) throws and the job is retried with backoff.
+ */
+export function extractionJob(deps: ExtractionJobDeps): JobHandler {
+  return async (payload) => {
+    const { extractionId } = payload as { extractionId: string };
+    const repo = createExtractionRepository(deps.db);
+    const extraction = await repo.findById(extractionId);
+    if (!extraction || extraction.status === 'completed' || extraction.status === 'failed') return;
+    await repo.update(extractionId, { status: 'running' });
+
+    const document = await deps.db.selectFrom('documents').selectAll().where('id', '=', extraction.asset_id).executeTakeFirst();
+    const bytes = document && (await createDatabaseBlobStore(deps.db).get(document.sha256));
+    if (!document || !bytes) {
+      await repo.update(extractionId, { status: 'failed', error: 'the document was deleted before it could be read', extracted_at: nowIso() });
+      return;
+    }
+    let result: ExtractionResult;
+    try {
+      const text = await extractTextIsolated(bytes, document.media_type, { timeoutMs: deps.timeoutMs, maxOldGenerationMb: deps.memoryMb });
+      if (text.needsOcr) throw new ExtractionFailure('invalid_file', 'the document has no text layer (a scan or an image) and OCR is not available yet');
+      result = await resolveProvider(extraction.provider, deps.defaultProvider).extract(text);
+    } catch (e) {
+      if (!(e instanceof ExtractionFailure)) throw e;
+      await repo.update(extractionId, { status: 'failed', error: `${e.reason}: ${e.message}`, extracted_at: nowIso() });
+      return;
+    }
+    const outcome = await applyExtraction(
+      deps.compliance,
+      { orgId: extraction.org_id, productId: extraction.product_id, extractionId },
+      result,
+      deps.applyThreshold,
+    );
+    await repo.update(extractionId, {
+      status: 'completed',
+      fields: JSON.stringify(result),
+      confidence: overallConfidence(result),
+      applied: JSON.stringify(outcome.applied),
+      conflicts: JSON.stringify(outcome.conflicts),
+      error: null,
+      extracted_at: nowIso(),
+    });
+  };
+}

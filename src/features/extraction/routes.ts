@@ -1,0 +1,89 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { principalOf } from '../../http/auth.js';
+import { ProblemResponses } from '../../http/schemas.js';
+import { ProductIdParams } from '../products/schemas.js';
+import type { ExtractionService } from './service.js';
+
+const ProviderQuery = Type.Object(
+  { provider: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'rules (default), openai, anthropic' })) },
+  { additionalProperties: false },
+);
+
+/** The spec's extraction endpoints, plus the batch task's progress. */
+export const extractionRoutes: FastifyPluginAsyncTypebox<{ extraction: ExtractionService }> = async (app, { extraction }) => {
+  const tags = ['Extraction'];
+
+  app.post('/compliance/batch/extract', {
+    schema: {
+      tags,
+      summary: 'Queue extraction from every document of up to 500 products',
+      body: Type.Object(
+        {
+          product_ids: Type.Array(Type.String({ format: 'uuid' }), { minItems: 1, maxItems: 500 }),
+          provider: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        202: Type.Object({
+          task_id: Type.String(),
+          queued: Type.Integer({ description: 'products queued' }),
+          documents_queued: Type.Integer(),
+          status: Type.String(),
+          message: Type.String(),
+          provider: Type.String(),
+          rejected: Type.Array(Type.Object({ product_id: Type.String(), reason: Type.String() })),
+        }),
+        ...ProblemResponses,
+      },
+    },
+  }, async (request, reply) => {
+    const r = await extraction.queueProducts(principalOf(request).orgId, request.body.product_ids, request.body.provider);
+    return reply.code(202).send({
+      task_id: r.taskId,
+      queued: r.queuedProducts,
+      documents_queued: r.queuedDocuments,
+      status: 'queued',
+      message: `Extraction queued for ${r.queuedProducts} products (${r.queuedDocuments} documents). Poll /api/v1/compliance/batch/${r.taskId} or /extraction-results per product for progress.`,
+      provider: r.provider,
+      rejected: r.rejected,
+    });
+  });
+
+  app.get('/compliance/batch/:task_id', {
+    schema: { tags, summary: 'Progress of an extraction task', params: Type.Object({ task_id: Type.String({ format: 'uuid' }) }) },
+  }, async (request) => extraction.task(principalOf(request).orgId, request.params.task_id));
+
+  app.post('/compliance/products/:product_id/extract-from-docs', {
+    schema: { tags, summary: 'Queue extraction from every document of a product', params: ProductIdParams, querystring: ProviderQuery, response: { ...ProblemResponses } },
+  }, async (request, reply) => {
+    const { orgId } = principalOf(request);
+    const r = await extraction.queueProducts(orgId, [request.params.product_id], request.query.provider);
+    if (r.rejected[0]?.reason === 'not_found') await extraction.requireProduct(orgId, request.params.product_id);
+    const none = r.queuedDocuments === 0;
+    return reply.code(none ? 200 : 202).send({
+      product_id: request.params.product_id,
+      status: none ? 'no_documents' : 'queued',
+      documents_found: r.queuedDocuments,
+      ...(none ? { message: 'The product has no documents; upload some to /api/v1/products/{product_id}/documents first.' } : { task_id: r.taskId }),
+    });
+  });
+
+  app.post('/compliance/products/:product_id/extract-from-document/:asset_id', {
+    schema: {
+      tags,
+      summary: 'Queue extraction from one document',
+      params: Type.Object({ product_id: Type.String({ format: 'uuid' }), asset_id: Type.String({ format: 'uuid' }) }),
+      querystring: ProviderQuery,
+      response: { ...ProblemResponses },
+    },
+  }, async (request, reply) => {
+    const r = await extraction.queueDocument(principalOf(request).orgId, request.params.product_id, request.params.asset_id, request.query.provider);
+    return reply.code(202).send({ product_id: request.params.product_id, asset_id: request.params.asset_id, status: 'queued', task_id: r.taskId });
+  });
+
+  app.get('/compliance/products/:product_id/extraction-results', {
+    schema: { tags, summary: 'Extraction results with per-field confidence and evidence', params: ProductIdParams, response: { ...ProblemResponses } },
+  }, async (request) => extraction.results(principalOf(request).orgId, request.params.product_id));
+};
