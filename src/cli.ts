@@ -10,6 +10,7 @@ import { importProducts } from './features/products/import.js';
 import { formatFrom, type ImportFormat } from './features/products/row-sources.js';
 import { startServer } from './server.js';
 import { createSystemWorker } from './jobs/registry.js';
+import { runEvalCommand } from './features/extraction/eval.js';
 import { createProgress } from './lib/progress.js';
 
 /** Runs a command against the configured database and closes it afterwards. */
@@ -51,6 +52,14 @@ program
     };
     process.once('SIGTERM', () => void stop());
     process.once('SIGINT', () => void stop());
+  });
+
+program
+  .command('eval-extraction <dir>')
+  .description('score the extraction provider on a folder of labelled documents (precision and recall per field)')
+  .option('--labels <file>', 'labels file (default: DIR/labels.json; documents in DIR or DIR/docs)')
+  .action(async (dir: string, opts: { labels?: string }) => {
+    process.stdout.write((await runEvalCommand(dir, opts.labels)) + '\n');
   });
 
 program
