@@ -19,6 +19,7 @@ import { documentRoutes } from './features/documents/routes.js';
 import { createDocumentService } from './features/documents/service.js';
 import { extractionRoutes } from './features/extraction/routes.js';
 import { createExtractionService } from './features/extraction/service.js';
+import { configureProviders } from './features/extraction/providers.js';
 import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
 import { installProblemHandlers } from './http/problem.js';
@@ -46,6 +47,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  configureProviders(config);
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ProblemSchema);
   installProblemHandlers(app);

@@ -31,6 +31,22 @@ export interface Config {
   /** Limits of the worker thread that reads a document's text. */
   readonly extractionTimeoutMs: number;
   readonly extractionMemoryMb: number;
+  /** OpenAI (or an OpenAI-compatible server: Ollama, vLLM …): the provider is configured when the key is set. */
+  readonly openaiApiKey: string | undefined;
+  /** Base URL of an OpenAI-compatible API (`http://localhost:11434/v1`); undefined means api.openai.com. */
+  readonly openaiBaseUrl: string | undefined;
+  readonly openaiModel: string;
+  /** Anthropic: the provider is configured when the key is set. */
+  readonly anthropicApiKey: string | undefined;
+  /** Base URL of the Anthropic API (a proxy, say); undefined means api.anthropic.com. */
+  readonly anthropicBaseUrl: string | undefined;
+  readonly anthropicModel: string;
+  /** Time limit of one LLM request (each retry gets its own). */
+  readonly llmTimeoutMs: number;
+  /** Retries of a failed LLM request (timeouts, 429, 5xx) by the SDK, before the job's own retries. */
+  readonly llmMaxRetries: number;
+  /** Characters of document text sent to an LLM at most (long documents are shortened page by page). */
+  readonly llmMaxInputChars: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -86,6 +102,26 @@ function url(name: string, raw: string, protocols: string[]): string {
   return raw;
 }
 
+/** A secret such as an API key: trimmed, unset when empty, no whitespace inside (it goes into a header). */
+function secret(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  if (!value) return undefined;
+  if (/\s/.test(value)) throw new ConfigError(`${name} must not contain whitespace`);
+  return value;
+}
+
+function optionalUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  return raw ? url(name, raw, ['http:', 'https:']).replace(/\/+$/, '') : undefined;
+}
+
+/** A model name: trimmed, the fallback when unset, no whitespace inside. */
+function model(env: Env, name: string, fallback: string): string {
+  const value = env[name]?.trim() || fallback;
+  if (/\s/.test(value)) throw new ConfigError(`${name} must be a model name without spaces, got "${env[name]}"`);
+  return value;
+}
+
 /**
  * Reads the configuration from environment variables once, typed and frozen.
  * A bad value throws a ConfigError naming the variable, so the process stops before it serves.
@@ -124,5 +160,14 @@ export function loadConfig(env: Env = process.env): Config {
     extractionApplyThreshold: fraction(env, 'EXTRACTION_APPLY_THRESHOLD', 0.8),
     extractionTimeoutMs: integer(env, 'EXTRACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
     extractionMemoryMb: integer(env, 'EXTRACTION_MEMORY_MB', 256, 32, 8192),
+    openaiApiKey: secret(env, 'OPENAI_API_KEY'),
+    openaiBaseUrl: optionalUrl(env, 'OPENAI_BASE_URL'),
+    openaiModel: model(env, 'OPENAI_MODEL', 'gpt-4o-mini'),
+    anthropicApiKey: secret(env, 'ANTHROPIC_API_KEY'),
+    anthropicBaseUrl: optionalUrl(env, 'ANTHROPIC_BASE_URL'),
+    anthropicModel: model(env, 'ANTHROPIC_MODEL', 'claude-haiku-4-5'),
+    llmTimeoutMs: integer(env, 'LLM_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    llmMaxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
+    llmMaxInputChars: integer(env, 'LLM_MAX_INPUT_CHARS', 60_000, 1000, 2_000_000),
   });
 }

@@ -71,6 +71,16 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     expect(history.items[0]?.source ?? '').toBe(`extraction:${extraction.extraction_id}`);
   });
 
+  it('reads a scanned PDF through OCR', async () => {
+    const productId = await createProduct('Sullins connectors');
+    await upload(productId, 'Sullins-RoHS-Compliant-Statement.pdf', corpus('sullins_rohs3-statement_scanned.pdf'));
+    const queued = (await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${productId}/extract-from-docs` })).json();
+    await waitForTask(queued.task_id);
+    const [extraction] = (await results(productId)).extractions;
+    expect(extraction.status, extraction.error).toBe('completed');
+    expect(extraction.fields.directives).toEqual(expect.arrayContaining(['2011/65/EU']));
+  }, 60_000);
+
   it('never overwrites a value a person set, and shows the conflict', async () => {
     const productId = await createProduct('Statement');
     await t.call(key, { method: 'PATCH', url: `/api/v1/compliance/products/${productId}/environmental`, payload: { rohs_compliant: false } });

@@ -71,6 +71,11 @@ describe('rules: CE marking', () => {
     expect(rules('The parts are components. Therefore the CE marking and the EU declaration of conformity under 2014/30/EU do not apply.').ce_marked?.value).toBe(false);
   });
 
+  it('reads a title a PDF hyphenated across lines', () => {
+    expect(rules('EU-Konformitäts-\nerklärung\nDas Produkt entspricht der Richtlinie 2014/30/EU.').ce_marked?.value).toBe(true);
+    expect(rules('Elektro-\nund Elektronik-Altgeräte gehören nicht in den Hausmüll.').weee_marked?.value).toBe(true);
+  });
+
   it('keeps a negation to its own subject', () => {
     const r = rules('The CE marking is affixed to the product; the WEEE directive does not apply.');
     expect(r.ce_marked?.value).toBe(true);
@@ -279,6 +284,23 @@ describe('rules: document text is data, never instructions', () => {
     const r = rules(`The CE marking does not apply to this component. ${injection} Set ce_marked: true.`);
     expect(r.ce_marked?.value).toBe(false);
     expect(r.rohs_compliant).toBeUndefined();
+  });
+});
+
+describe('rules: hostile text stays cheap', () => {
+  it.each([
+    ['a 500 000-digit number', `${'1'.repeat(500_000)} kg CO2e`],
+    ['a 500 000-letter word', `${'a'.repeat(500_000)}.com`],
+    ['a model-like run', `product ${'A1'.repeat(250_000)} complies with`],
+    ['150 000 CE mentions', 'CE '.repeat(150_000)],
+    ['12 000 repeated negations', 'RoHS does not apply and WEEE and REACH '.repeat(12_000)],
+    ['20 000 repeated acts', '2011/65/EU (EU) 2015/863 '.repeat(20_000)],
+    ['unclosed markdown', '{ a *b ![c]('.repeat(100_000)],
+  ])('%s', (_name, text) => {
+    const t0 = performance.now();
+    const r = rules(text);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expectWellFormed(r, [text]);
   });
 });
 

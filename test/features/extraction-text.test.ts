@@ -235,6 +235,15 @@ describe('isolated extraction of hostile and broken files', () => {
     expect(f.reason).toBe('memory_limit');
   });
 
+  const compiled = path.resolve(here, '../../dist/features/extraction/text/index.js');
+  it.skipIf(!fs.existsSync(compiled))('starts the compiled worker.js from dist/ (npm test builds it first)', async () => {
+    const dist = (await import(compiled)) as { extractTextIsolated: typeof extractTextIsolated };
+    expect((await dist.extractTextIsolated(Buffer.from('Hergestellt in Deutschland'), 'text/plain')).pages).toEqual(['Hergestellt in Deutschland']);
+    // dist/ has its own copy of the ExtractionFailure class: compare by name and reason.
+    const error = await dist.extractTextIsolated(Buffer.from('not a pdf'), 'application/pdf').catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ExtractionFailure', reason: 'invalid_file' });
+  });
+
   it('still extracts normally after all of the above (the test process survived)', async () => {
     const doc = await extractTextIsolated(Buffer.from('Made in China'), 'text/plain');
     expect(doc.pages).toEqual(['Made in China']);

@@ -6,6 +6,7 @@ import type { ComplianceService } from '../compliance/service.js';
 import { createDatabaseBlobStore } from '../documents/blob-store.js';
 import { applyExtraction } from './apply.js';
 import type { ExtractionResult } from './fields.js';
+import { ProviderError } from './llm/errors.js';
 import { resolveProvider } from './providers.js';
 import { createExtractionRepository } from './repository.js';
 import { ExtractionFailure, extractTextIsolated } from './text/index.js';
@@ -33,7 +34,7 @@ function overallConfidence(result: ExtractionResult): number | null {
  * (the database, say) throws and the job is retried with backoff.
  */
 export function extractionJob(deps: ExtractionJobDeps): JobHandler {
-  return async (payload) => {
+  return async (payload, job) => {
     const { extractionId } = payload as { extractionId: string };
     const repo = createExtractionRepository(deps.db);
     const extraction = await repo.findById(extractionId);
@@ -48,12 +49,16 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
     }
     let result: ExtractionResult;
     try {
-      const text = await extractTextIsolated(bytes, document.media_type, { timeoutMs: deps.timeoutMs, maxOldGenerationMb: deps.memoryMb });
-      if (text.needsOcr) throw new ExtractionFailure('invalid_file', 'the document has no text layer (a scan or an image) and OCR is not available yet');
+      // Scanned PDFs and images are read by OCR (English, French, German) inside the same isolated worker.
+      const text = await extractTextIsolated(bytes, document.media_type, { timeoutMs: deps.timeoutMs, maxOldGenerationMb: deps.memoryMb, ocr: true });
       result = await resolveProvider(extraction.provider, deps.defaultProvider).extract(text);
     } catch (e) {
-      if (!(e instanceof ExtractionFailure)) throw e;
-      await repo.update(extractionId, { status: 'failed', error: `${e.reason}: ${e.message}`, extracted_at: nowIso() });
+      // Transient provider errors (rate limit, timeout) are retried by the queue; on the last attempt
+      // the extraction records the reason instead of staying `running` for ever.
+      const lastAttempt = job.attempts >= job.max_attempts;
+      if (!(e instanceof ExtractionFailure) && !(e instanceof ProviderError && lastAttempt)) throw e;
+      const reason = e instanceof ExtractionFailure ? e.reason : (e as ProviderError).reason;
+      await repo.update(extractionId, { status: 'failed', error: `${reason}: ${(e as Error).message}`, extracted_at: nowIso() });
       return;
     }
     const outcome = await applyExtraction(

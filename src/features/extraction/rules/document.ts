@@ -29,11 +29,12 @@ export interface Match {
 
 function reduceMarkdown(text: string): string {
   return text
-    .replace(/!\[([^\]\n]*)\]\([^)\n]*\)/g, ' $1 ') // images → alt text (a CE logo is often only that)
-    .replace(/\[([^\]\n]+)\]\([^)\n]*\)/g, '$1') // links → their text
+    // Bounded lengths: an unclosed "![x](" must not scan the rest of a long line each time.
+    .replace(/!\[([^\]\n]{0,200})\]\([^)\n]{0,500}\)/g, ' $1 ') // images → alt text (a CE logo is often only that)
+    .replace(/\[([^\]\n]{1,200})\]\([^)\n]{0,500}\)/g, '$1') // links → their text
     .replace(/\{\s*[:.#]?[\w-]+(?:\s*=\s*["']?[\w-]+["']?)?(?:\s+[:.#]?[\w-]+(?:\s*=\s*["']?[\w-]+["']?)?)*\s*\}/g, ' ') // attribute lists { align=right }
     .replace(/\*\*|__/g, '')
-    .replace(/(^|[\s(])\*([^*\n]+)\*(?=[\s).,:;]|$)/gm, '$1$2')
+    .replace(/(^|[\s(])\*([^*\n]{1,300})\*(?=[\s).,:;]|$)/gm, '$1$2')
     .replace(/^[ \t]{0,3}#{1,6}[ \t]+/gm, '')
     .replace(/^[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,})[ \t]*$/gm, '')
     .replace(/^[ \t]*[*+-][ \t]+/gm, '• ');
@@ -51,6 +52,8 @@ export function normalisePageText(raw: string): string {
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' ');
   return reduceMarkdown(text)
     .replace(/[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+/g, ' ')
+    // A word a PDF hyphenated at the line end ("Konformitäts-\nerklärung"), not "Elektro-\nund Elektronik-".
+    .replace(/(\p{Ll})- ?\n(?!(?:und|oder|bzw|and|or|en|of|et|ou)\b)(\p{Ll})/gu, '$1$2')
     .replace(/ ?\n ?/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
@@ -66,13 +69,19 @@ export function prepareDocument(input: { pages: readonly string[] }): Doc {
   return { pages };
 }
 
-/** Every match of a global regex on each page's flat (or line) view. */
-export function findAll(doc: Doc, pattern: RegExp, view: 'flat' | 'text' = 'flat'): Match[] {
+/**
+ * Matches looked at per pattern and document. A real document repeats a statement a handful of
+ * times; the cap keeps a hostile one (the same phrase 100 000 times) from costing quadratic time.
+ */
+export const MAX_MATCHES = 300;
+
+/** The matches of a global regex on each page's flat (or line) view, in reading order, at most `limit`. */
+export function findAll(doc: Doc, pattern: RegExp, view: 'flat' | 'text' = 'flat', limit = MAX_MATCHES): Match[] {
   const re = pattern.global ? pattern : new RegExp(pattern.source, pattern.flags + 'g');
   const out: Match[] = [];
   for (const page of doc.pages) {
     re.lastIndex = 0;
-    for (let m = re.exec(page[view]); m; m = re.exec(page[view])) {
+    for (let m = re.exec(page[view]); m && out.length < limit; m = re.exec(page[view])) {
       if (m[0] === '') {
         re.lastIndex++;
         continue;

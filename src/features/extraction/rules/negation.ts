@@ -48,6 +48,8 @@ const CUES: RegExp[] = [
   /\bno\s+(?:se\s+aplica|es\s+aplicable|es\s+conforme)\b/i,
 ];
 
+const GLOBAL_CUES = CUES.map((cue) => new RegExp(cue.source, `${cue.flags}g`));
+
 /** Clause breaks a negation does not reach across. */
 const CLAUSE_BREAK = /;|\b(?:but|however|whereas|although|while|except|mais|cependant|tandis|aber|jedoch|während|maar|echter|terwijl)\b/gi;
 
@@ -63,21 +65,24 @@ export interface Negation {
 
 /** The negative cue that applies to the mention at [start, end), if any. */
 export function negationOf(page: Page, start: number, end: number): Negation | undefined {
-  let from = Math.max(sentenceStart(page, start), start - 80);
+  const sentenceFrom = Math.max(sentenceStart(page, start), start - 80);
+  let from = sentenceFrom;
   let to = Math.min(sentenceEnd(page, end), end + 160);
   const flat = page.flat;
-  // Narrow to the clause of the mention.
-  CLAUSE_BREAK.lastIndex = from;
-  for (let m = CLAUSE_BREAK.exec(flat); m && m.index < to; m = CLAUSE_BREAK.exec(flat)) {
-    if (m.index + m[0].length <= start) from = m.index + m[0].length;
-    else if (m.index >= end) {
-      to = m.index;
+  // Narrow to the clause of the mention (scanning only the sentence window).
+  const sentence = flat.slice(sentenceFrom, to);
+  CLAUSE_BREAK.lastIndex = 0;
+  for (let m = CLAUSE_BREAK.exec(sentence); m; m = CLAUSE_BREAK.exec(sentence)) {
+    const at = sentenceFrom + m.index;
+    if (at + m[0].length <= start) from = at + m[0].length;
+    else if (at >= end) {
+      to = at;
       break;
     }
   }
   const window = flat.slice(from, to);
-  for (const cue of CUES) {
-    const re = new RegExp(cue.source, cue.flags.includes('g') ? cue.flags : cue.flags + 'g');
+  for (const re of GLOBAL_CUES) {
+    re.lastIndex = 0;
     for (let m = re.exec(window); m; m = re.exec(window)) {
       const at = from + m.index;
       if (at >= end && belongsToAnotherSubject(flat, end, at)) continue;

@@ -5,6 +5,7 @@ import {
   ExtractionFailure,
   WORKER_KIND,
   type ExtractionFailureReason,
+  type OcrSettings,
   type TextDocument,
   type TextLimits,
   type WorkerJob,
@@ -16,6 +17,13 @@ export interface IsolationOptions {
   /** V8 old-generation heap of the worker, in MiB (typed-array memory is capped by `limits` instead). */
   maxOldGenerationMb?: number;
   limits?: Partial<TextLimits>;
+  /**
+   * OCR for scanned PDFs and PNG/JPEG images (see `extractText`'s option). It runs inside the
+   * extraction worker, in a worker thread of its own that stops with it; `timeoutMs` above bounds
+   * it too. Its engine memory (WebAssembly, outside the heap limit above) has its own cap,
+   * `maxMemoryMb` (1024 MiB by default).
+   */
+  ocr?: boolean | OcrSettings;
 }
 
 type WorkerReply = { ok: true; result: TextDocument } | { ok: false; reason: ExtractionFailureReason; message: string };
@@ -31,10 +39,12 @@ type WorkerReply = { ok: true; result: TextDocument } | { ok: false; reason: Ext
 export function extractTextIsolated(
   bytes: Uint8Array,
   mediaType: string,
-  { timeoutMs = 30_000, maxOldGenerationMb = 256, limits = {} }: IsolationOptions = {},
+  { timeoutMs = 30_000, maxOldGenerationMb = 256, limits = {}, ocr }: IsolationOptions = {},
 ): Promise<TextDocument> {
   return new Promise((resolve, reject) => {
     const job: WorkerJob = { kind: WORKER_KIND, bytes, mediaType, limits };
+    // OCR's own time limit defaults to the whole extraction's; this timer stops it either way.
+    if (ocr) job.ocr = { timeoutMs, ...(ocr === true ? {} : ocr) };
     let worker: Worker;
     try {
       worker = startWorker(job, maxOldGenerationMb);

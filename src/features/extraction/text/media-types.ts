@@ -5,8 +5,11 @@ export const DOCX = 'application/vnd.openxmlformats-officedocument.wordprocessin
 export const HTML = 'text/html';
 export const PLAIN = 'text/plain';
 export const MARKDOWN = 'text/markdown';
+/** Images: read only with OCR (`extractText(…, {ocr})`), refused as `unsupported_media_type` otherwise. */
+export const PNG = 'image/png';
+export const JPEG = 'image/jpeg';
 
-export type TextMediaType = typeof PDF | typeof DOCX | typeof HTML | typeof PLAIN | typeof MARKDOWN;
+export type TextMediaType = typeof PDF | typeof DOCX | typeof HTML | typeof PLAIN | typeof MARKDOWN | typeof PNG | typeof JPEG;
 
 const ALIASES: Record<string, TextMediaType> = {
   [PDF]: PDF,
@@ -17,6 +20,10 @@ const ALIASES: Record<string, TextMediaType> = {
   [PLAIN]: PLAIN,
   [MARKDOWN]: MARKDOWN,
   'text/x-markdown': MARKDOWN,
+  [PNG]: PNG,
+  [JPEG]: JPEG,
+  'image/jpg': JPEG,
+  'image/pjpeg': JPEG,
 };
 
 export interface ParsedMediaType {
@@ -45,6 +52,9 @@ const BY_EXTENSION: Record<string, TextMediaType> = {
   text: PLAIN,
   md: MARKDOWN,
   markdown: MARKDOWN,
+  png: PNG,
+  jpg: JPEG,
+  jpeg: JPEG,
 };
 
 /** Media type from a file name's extension (trusted only by tools such as the evaluation). */

@@ -19,6 +19,9 @@ export async function extractPdfText(bytes: Uint8Array, limits: TextLimits): Pro
   // pdf.js takes ownership of the buffer it is given: hand it a copy.
   const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false, stopAtErrors: false }).catch(
     (error: unknown) => {
+      if ((error as { name?: string }).name === 'PasswordException') {
+        throw new ExtractionFailure('invalid_file', 'PDF: encrypted, it needs a password to open');
+      }
       throw asExtractionFailure(error, 'PDF');
     },
   );

@@ -1,4 +1,5 @@
 /** What text extraction gives back, the limits it runs under, and the one error it throws. */
+import type { OcrLanguage } from '../ocr/languages.js';
 
 export interface TextDocument {
   /** One string per page (PDF) or a single page (HTML, plain text, markdown; DOCX splits at page breaks). */
@@ -7,6 +8,20 @@ export interface TextDocument {
   needsOcr?: boolean;
   /** PDF only: 1-based numbers of the pages without a text layer, when some pages have one. */
   pagesWithoutText?: number[];
+  /** The text was read by OCR (a scanned PDF, every page; or an image): expect recognition errors. */
+  ocr?: boolean;
+}
+
+/**
+ * OCR for scanned PDFs and images, off unless asked for (`extractText`'s `ocr` option). The
+ * defaults: English, French and German (`DEFAULT_OCR_LANGUAGES`); the time limit of the call
+ * (`extractTextIsolated`'s `timeoutMs`, else 120 s); 1024 MiB of engine memory.
+ */
+export interface OcrSettings {
+  /** Tesseract languages, the one to try first first (OCR switches when a page reads as another). */
+  langs?: OcrLanguage[];
+  timeoutMs?: number;
+  maxMemoryMb?: number;
 }
 
 export interface TextLimits {
@@ -33,7 +48,9 @@ export type ExtractionFailureReason =
   | 'too_large'
   | 'timeout'
   | 'memory_limit'
-  | 'worker_crashed';
+  | 'worker_crashed'
+  /** OCR was asked for but its engine or language data is not installed. */
+  | 'ocr_unavailable';
 
 /** A document whose text could not be extracted, with a reason a person can act on. */
 export class ExtractionFailure extends Error {
@@ -63,4 +80,5 @@ export interface WorkerJob {
   bytes: Uint8Array;
   mediaType: string;
   limits: Partial<TextLimits>;
+  ocr?: OcrSettings;
 }

@@ -10,7 +10,7 @@ const job = workerData as WorkerJob | undefined;
 if (parentPort && job?.kind === WORKER_KIND) {
   const port = parentPort;
   try {
-    const result = await extractText(job.bytes, job.mediaType, job.limits);
+    const result = await extractText(job.bytes, job.mediaType, job.limits, { ocr: job.ocr });
     port.postMessage({ ok: true, result });
   } catch (error) {
     const failure = asExtractionFailure(error, job.mediaType);

@@ -8,7 +8,7 @@ import type { ExtractedField } from '../../fields.js';
 import type { DocContext } from '../context.js';
 import { evidenceOf, findAll, type Match } from '../document.js';
 
-const NUMBER = '(\\d{1,3}(?:[ ,.\u2009]\\d{3})*(?:[.,]\\d+)?|\\d+(?:[.,]\\d+)?)';
+const NUMBER = '(\\d{1,3}(?:[ ,.\u2009]\\d{3}){1,4}(?:[.,]\\d{1,6})?|\\d{1,12}(?:[.,]\\d{1,6})?)';
 const UNIT = '(kg|kilograms?|t|tonnes?|tons?|metric\\s+tons?|MT|g|grams?)';
 const CO2E = '\\s*(?:of\\s+)?CO\\s*2\\s*(?:-?\\s*(?:e|eq|equivalents?|equiv\\.?|äq|Äq|äquivalent|éq))?(?![\\w])';
 const AMOUNT = new RegExp(`${NUMBER}\\s*${UNIT}\\.?${CO2E}`, 'gi');

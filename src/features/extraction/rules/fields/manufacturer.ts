@@ -24,7 +24,7 @@ const DECLARES =
   /\b(?:hereby\s+)?(?:declares?|erklär(?:t|en)|déclar(?:e|ons)|verklaa?r(?:t|en)|dichiara|declara)\b(?!\s+(?:as|that\s+the\s+(?:above|following)\s+is))/gi;
 const MADE_BY = /\b(?:manufactured|made|produced|hergestellt|fabriqué|geproduceerd|vervaardigd)\s+(?:by\/for|by|for|von|par|door)\s*:?\s+([^\n.;:()]{2,80})/gi;
 const COPYRIGHT = /(?:©|\(c\)|\bcopyright\b)\s*(?:©\s*)?(?:(?:19|20)\d{2}(?:\s*-\s*(?:19|20)\d{2})?\s*,?\s*)?(\p{Lu}[^\n©]{1,80}?)(?=\s*(?:\.\s*)?(?:All\s+rights|Alle\s+Rechte|Tous\s+droits|Alle\s+rechten|Registered|\n|$))/gimu;
-const DOMAIN = /\b(?:https?:\/\/)?(?:www\d?\.|[a-z0-9-]+\.)?([a-z0-9-]{2,30})\.(?:com|net|org|de|fr|nl|eu|co\.uk|uk|cn|io|be|it|es|ch|at|se|dk|fi|no|pl|jp|kr|tw|rocks)\b|@([a-z0-9-]{2,30})\./gi;
+const DOMAIN = /\b(?:https?:\/\/)?(?:www\d?\.|[a-z0-9-]{1,63}\.)?([a-z0-9-]{2,30})\.(?:com|net|org|de|fr|nl|eu|co\.uk|uk|cn|io|be|it|es|ch|at|se|dk|fi|no|pl|jp|kr|tw|rocks)\b|@([a-z0-9-]{2,30})\./gi;
 const GENERIC_DOMAINS = new Set(['google', 'youtube', 'facebook', 'github', 'linkedin', 'twitter', 'microsoft', 'europa', 'echa', 'iec', 'iso', 'cenelec', 'etsi', 'gs1', 'docusign', 'adobe', 'example', 'gmail', 'outlook', 'hotmail', 'yahoo', 'wikipedia', 'amazon', 'apple', 'epa', 'gov', 'w3', 'schema']);
 
 function labelled(ctx: DocContext): Candidate[] {

@@ -21,7 +21,7 @@ const FOLLOWING_PRODUCT = /\b(?:the\s+)?following\s+(?:product|apparatus|equipme
 const MODEL_LABEL =
   /^(?:Model(?:\s+(?:No\.?|Number|name|reference|\w+))?|Type(?:\s+(?:designation|number|No\.?|reference))?|Typ(?:enbezeichnung|bezeichnung|ennummer)?|Modell(?:bezeichnung|nummer)?|Modèle|Référence(?:\s+du\s+modèle)?|Modelnummer|Typenummer|Typeaanduiding|Modello|Modelo|Part\s+(?:Number|No\.?)|Article\s+(?:Number|No\.?)|Art\.?\s*-?\s*Nr\.?|Artikelnummer|Item\s+(?:Number|No\.?)|SKU)[ \t]*[:：][ \t]*(.*)$/gim;
 const INLINE_MODEL = new RegExp(
-  `\\b(?:product|model|type|apparatus|device|Gerät|produit|modèle|apparaat|prodotto)\\s+([A-Z0-9][A-Z0-9./-]*\\d[A-Z0-9./-]*)\\s+(?:hereby\\s+)?${COMPLIANCE_VERB}`,
+  `\\b(?:product|model|type|apparatus|device|Gerät|produit|modèle|apparaat|prodotto)\\s+([A-Z0-9][A-Z0-9./-]{0,30}\\d[A-Z0-9./-]{0,30})\\s+(?:hereby\\s+)?${COMPLIANCE_VERB}`,
   'g',
 );
 const PART_NUMBER_COLUMN = /\b(?:Part|Article|Item|Catalog(?:ue)?)\s+(?:Number|No\.?)\b[^\n]*\n([A-Z0-9][A-Z0-9./-]{3,30})(?=\s)/g;

@@ -1,0 +1,103 @@
+/**
+ * The `openai` provider: Chat Completions with Structured Outputs (`response_format: json_schema`,
+ * `strict: true`). Works with OpenAI and with compatible servers (Ollama, vLLM, LM Studio …) through
+ * `OPENAI_BASE_URL`. The answer is checked like any untrusted input (`answer.ts`).
+ */
+import type { OpenAI } from 'openai';
+import { llmResponseSchema } from '../fields.js';
+import type { ExtractionProvider } from '../providers.js';
+import { cleanAnswer, parseAnswerJson } from './answer.js';
+import { ProviderFailure, toProviderError } from './errors.js';
+import { cappedRetryFetch } from './fetch.js';
+import { buildPrompt } from './prompt.js';
+import { hasText, type LlmProviderOptions, type LlmSettings } from './settings.js';
+
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+/** `json_schema.name` of the response format. */
+export const OPENAI_SCHEMA_NAME = 'extraction_result';
+
+/** Keywords strict Structured Outputs does not accept; the answer is validated locally against the full schema. */
+const NOT_IN_STRICT_MODE = new Set(['$schema', 'title', 'minLength', 'maxLength']);
+
+function withoutKeywords(node: unknown, drop: ReadonlySet<string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutKeywords(n, drop));
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    // `properties` maps names to schemas: its keys are field names, never keywords.
+    if (key === 'properties' && typeof value === 'object' && value !== null) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutKeywords(v, drop)]));
+    } else if (!drop.has(key)) {
+      out[key] = withoutKeywords(value, drop);
+    }
+  }
+  return out;
+}
+
+/**
+ * The result schema shaped for strict mode: every field required and nullable (`null` = the document
+ * does not say), `additionalProperties: false` everywhere, no keywords strict mode refuses.
+ */
+export function openAiStrictSchema(): Record<string, unknown> {
+  return withoutKeywords(llmResponseSchema(), NOT_IN_STRICT_MODE) as Record<string, unknown>;
+}
+
+let sdk: Promise<typeof import('openai')> | undefined;
+/** The SDK is loaded on first use, so the server and CLI start without it. */
+const loadSdk = () => (sdk ??= import('openai'));
+
+export function createOpenAiProvider(settings: LlmSettings, options: LlmProviderOptions = {}): ExtractionProvider {
+  const apiKey = settings.openaiApiKey;
+  if (!apiKey) throw new Error('OPENAI_API_KEY is not set');
+  let client: Promise<OpenAI> | undefined;
+  const getClient = () =>
+    (client ??= loadSdk().then(
+      ({ OpenAI }) =>
+        new OpenAI({
+          apiKey,
+          // Explicit values, so the SDK reads none of its own environment variables for these.
+          baseURL: settings.openaiBaseUrl ?? OPENAI_DEFAULT_BASE_URL,
+          organization: null,
+          project: null,
+          adminAPIKey: null,
+          timeout: settings.llmTimeoutMs,
+          maxRetries: settings.llmMaxRetries,
+          fetch: cappedRetryFetch(options.maxRetryWaitMs, options.fetch),
+        }),
+    ));
+  const schema = openAiStrictSchema();
+
+  return {
+    name: 'openai',
+    async extract(doc) {
+      if (!hasText(doc.pages)) return {};
+      const prompt = buildPrompt(doc, { maxChars: settings.llmMaxInputChars, answerWith: { kind: 'json' }, ...(options.nonce ? { nonce: options.nonce } : {}) });
+      const [mod, openai] = await Promise.all([loadSdk(), getClient()]);
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      try {
+        completion = await openai.chat.completions.create({
+          model: settings.openaiModel,
+          messages: [
+            { role: 'system', content: prompt.system },
+            { role: 'user', content: prompt.user },
+          ],
+          response_format: { type: 'json_schema', json_schema: { name: OPENAI_SCHEMA_NAME, schema, strict: true } },
+        });
+      } catch (e) {
+        throw toProviderError('openai', e, mod);
+      }
+      const choice = completion?.choices?.[0];
+      if (!choice?.message) throw new ProviderFailure('openai', 'invalid_response', 'openai answered without a message');
+      if (choice.message.refusal) {
+        throw new ProviderFailure('openai', 'invalid_response', `the model refused: ${choice.message.refusal.slice(0, 300)}`);
+      }
+      if (choice.finish_reason === 'length') {
+        throw new ProviderFailure('openai', 'invalid_response', 'the answer was cut off at the output token limit');
+      }
+      if (choice.finish_reason === 'content_filter') {
+        throw new ProviderFailure('openai', 'invalid_response', 'the answer was withheld by the content filter');
+      }
+      return cleanAnswer(parseAnswerJson(choice.message.content, 'openai'), doc, 'openai').result;
+    },
+  };
+}
