@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationResultSet } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationResultSet, type SqliteDatabase } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { Dialect } from './dialect.js';
 import { migrations } from './migrations/index.js';
@@ -53,8 +54,29 @@ function openSqlite(file: string): Database {
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
   connection.pragma('cache_size = -65536');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: connection }) });
+  // Reads through a memory map skip a copy and a system call per page; pages are the OS page cache's.
+  connection.pragma('mmap_size = 268435456');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   return wrap(db, 'sqlite');
+}
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, so keep the recent ones
+ * (preparing was an eighth of the CPU time of a passport GET). A statement still iterating a result
+ * is never handed out twice.
+ */
+function withStatementCache(connection: SQLite.Database): SqliteDatabase {
+  const statements = new LRUCache<string, SQLite.Statement>({ max: 500 });
+  return {
+    prepare(sql: string) {
+      const cached = statements.get(sql);
+      if (cached && !cached.busy) return cached;
+      const statement = connection.prepare(sql);
+      statements.set(sql, statement);
+      return statement;
+    },
+    close: () => connection.close(),
+  };
 }
 
 async function openPostgres(url: string, schema: string | undefined, max: number): Promise<Database> {

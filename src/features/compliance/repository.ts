@@ -10,6 +10,9 @@ export interface ListFilter {
   hasDpp?: boolean;
 }
 
+/** Up to this many search matches, SQLite sorts the matches; above, it walks the list index. */
+const SORT_MATCHES_UP_TO = 5_000;
+
 /** SQL for compliance records, their history and publications, and the DPP product list. */
 export function createComplianceRepository(db: Db, dialect: Dialect) {
   return {
@@ -119,21 +122,30 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
 
     /** One page of the organisation's products in list order, and the matching total when it must be counted. */
     async listProducts(orgId: string, filter: ListFilter, limit: number, offset: number, withCount: boolean) {
-      let q = db.selectFrom('products').where('products.org_id', '=', orgId);
-      if (filter.hasDpp !== undefined) q = q.where('products.has_dpp', '=', filter.hasDpp ? 1 : 0);
-      if (filter.dppStatus) q = q.where('products.dpp_status', '=', filter.dppStatus);
-      if (filter.search && 'gtin14' in filter.search) q = q.where('products.gtin14', '=', filter.search.gtin14);
-      if (filter.search && 'words' in filter.search) q = q.where(searchCondition(dialect, filter.search.words));
-      const items = await q
+      const words = filter.search && 'words' in filter.search ? filter.search.words : undefined;
+      const base = (orgByRowid: boolean) => {
+        // `+org_id` (SQLite) keeps the planner off the organisation's index, so it walks the search
+        // matches by rowid instead of scanning every product of the organisation.
+        let q = db.selectFrom('products').where(orgByRowid ? sql<boolean>`+products.org_id = ${orgId}` : sql<boolean>`products.org_id = ${orgId}`);
+        if (filter.hasDpp !== undefined) q = q.where('products.has_dpp', '=', filter.hasDpp ? 1 : 0);
+        if (filter.dppStatus) q = q.where('products.dpp_status', '=', filter.dppStatus);
+        if (filter.search && 'gtin14' in filter.search) q = q.where('products.gtin14', '=', filter.search.gtin14);
+        if (words) q = q.where(searchCondition(dialect, words));
+        return q;
+      };
+      const sqliteSearch = dialect === 'sqlite' && words !== undefined;
+      const total = withCount
+        ? Number((await base(sqliteSearch).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow()).n)
+        : undefined;
+      // Few matches: fetch them by rowid and sort. Many: walk the list order and keep the matches.
+      const byRowid = sqliteSearch && (total ?? 0) <= SORT_MATCHES_UP_TO;
+      const items = await base(byRowid)
         .select(['products.id', 'products.title', 'products.ean', 'products.dpp_status', 'products.updated_at'])
         .orderBy('products.updated_at', 'desc')
         .orderBy('products.id', 'desc')
         .limit(limit)
         .offset(offset)
         .execute();
-      const total = withCount
-        ? Number((await q.select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow()).n)
-        : undefined;
       return { items, total };
     },
 
