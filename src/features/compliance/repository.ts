@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Dialect } from '../../db/dialect.js';
-import type { ComplianceRecordsTable, Schema } from '../../db/schema.js';
+import type { ComplianceRecordsTable, ComplianceRow, Schema } from '../../db/schema.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -37,6 +37,24 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
         .where('org_id', '=', orgId)
         .where('id', '=', productId)
         .executeTakeFirst();
+    },
+
+    /** The product and its compliance record in one query (the passport GET is the hottest read). */
+    async findProductWithRecord(orgId: string, productId: string) {
+      const row = await db
+        .selectFrom('products')
+        .leftJoin('compliance_records', 'compliance_records.product_id', 'products.id')
+        .selectAll('compliance_records')
+        .select(['products.id as p_id', 'products.title as p_title', 'products.ean as p_ean'])
+        .where('products.org_id', '=', orgId)
+        .where('products.id', '=', productId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const { p_id, p_title, p_ean, ...record } = row;
+      return {
+        product: { id: p_id, title: p_title, ean: p_ean },
+        record: record.product_id ? (record as ComplianceRow) : undefined,
+      };
     },
 
     findRecord(orgId: string, productId: string) {

@@ -181,10 +181,12 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
 
     /** The full passport (working copy) of a product; 404 when the product has none. */
     async getPassport(orgId: string, productId: string): Promise<PassportView> {
-      const product = await requireProduct(orgId, productId);
-      const row = await read.findRecord(orgId, productId);
+      const found = await read.findProductWithRecord(orgId, productId);
+      if (!found) throw errors.notFound('Product', `Product ${productId} not found.`);
+      const { product, record: row } = found;
       if (!row?.passport_created_at) throw noPassport(productId);
-      return passportView(product, row, valuesFromRow(row), statusOf(row, valuesFromRow(row))!);
+      const values = valuesFromRow(row);
+      return passportView(product, row, values, statusOf(row, values)!);
     },
 
     async getEnvironmental(orgId: string, productId: string) {
