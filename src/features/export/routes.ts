@@ -84,7 +84,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
       querystring: Type.Object(
         {
           format: Type.Union([Type.Literal('png'), Type.Literal('svg')], { default: 'png' }),
-          size: Type.Integer({ minimum: 64, maximum: 2048, default: 300, description: 'pixels' }),
+          size: Type.Integer({ minimum: 64, maximum: 1024, default: 300, description: 'pixels; PNG rendering is synchronous, so the bound keeps one request under ~100 ms' }),
           margin: Type.Integer({ minimum: 0, maximum: 16, default: 4, description: 'quiet zone, in modules' }),
           ecc: Type.Union([Type.Literal('L'), Type.Literal('M'), Type.Literal('Q'), Type.Literal('H')], { default: 'M' }),
         },
