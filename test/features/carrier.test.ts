@@ -117,6 +117,19 @@ describe.each(dialects)('QR code, resolver and public page (%s)', (dialect) => {
     expect((await open('/01/00036000291452', { accept: 'application/linkset+json' })).statusCode).toBe(200);
   });
 
+  it('lets only one organisation publish a GTIN, so nobody can take over printed QR codes', async () => {
+    const id = await create('Original', '0012345678905');
+    await fill(id);
+    expect((await publish(id)).statusCode).toBe(200);
+    const intruder = await t.key('intruder-org');
+    const other = (await t.call(intruder, { method: 'POST', url: '/api/v1/products', payload: { title: 'Impostor', ean: '0012345678905' } })).json().product_id;
+    await t.call(intruder, { method: 'PATCH', url: `/api/v1/compliance/dpp/${other}`, payload: { ...FULL_PASSPORT, product_name: 'Impostor' } });
+    const refused = await t.call(intruder, { method: 'POST', url: `/api/v1/compliance/dpp/${other}/publish` });
+    expect(refused.statusCode).toBe(409);
+    const resolved = await open('/01/00012345678905', { accept: 'application/ld+json' });
+    expect(resolved.json().productId).toBe(id);
+  });
+
   it('serves the JSON-LD contexts it references', async () => {
     const res = await open('/contexts/dpp/v1.jsonld');
     expect(res.statusCode).toBe(200);

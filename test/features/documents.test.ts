@@ -86,6 +86,20 @@ describe.each(dialects)('documents (%s)', (dialect) => {
     expect(json.statusCode).toBe(415);
   });
 
+  it('answers a malformed multipart form with 400, not 500', async () => {
+    const url = `/api/v1/products/${productId}/documents`;
+    const noBoundary = await t.call(key, { method: 'POST', url, payload: 'abc', headers: { 'content-type': 'multipart/form-data' } });
+    expect([400, 415]).toContain(noBoundary.statusCode);
+    const cut = await t.call(key, {
+      method: 'POST',
+      url,
+      payload: '--XX\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello',
+      headers: { 'content-type': 'multipart/form-data; boundary=XX' },
+    });
+    expect(cut.statusCode).toBe(400);
+    expect(cut.headers['content-type']).toContain('application/problem+json');
+  });
+
   it('deletes a document and its bytes when nothing else refers to them', async () => {
     const asset = (await upload({ name: 'tmp.txt', bytes: Buffer.from('temporary compliance note ' + Date.now()) })).json();
     expect((await t.call(key, { method: 'DELETE', url: `/api/v1/assets/${asset.asset_id}` })).statusCode).toBe(204);

@@ -77,6 +77,17 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     expect(res.json().failures[0]).toMatchObject({ line: 2, field: 'ean' });
   });
 
+  it('reports an unreadable CSV (unclosed quote) as a failure, not a 500, and keeps earlier batches', async () => {
+    const key = await t.key('broken-csv-org');
+    const good = Array.from({ length: 1500 }, (_, i) => `Product ${i},`).join('\n');
+    const res = await importBody(key, `title,ean\n${good}\n"unterminated,123\nMore,96385074\n`, 'text/csv');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().failed).toBe(1);
+    expect(res.json().failures[0].reason).toContain('unreadable CSV');
+    // The first full batch of 1000 rows was written before the parser met the broken quote.
+    expect(res.json().created).toBeGreaterThanOrEqual(1000);
+  });
+
   it('reads semicolon-separated CSV with a BOM, as European spreadsheets write it', async () => {
     const key = await t.key('semicolon-org');
     const res = await importBody(key, '\uFEFFTitle;EAN;Brand\nMachine à café;4006381333931;Café SA\n', 'text/csv; charset=utf-8');

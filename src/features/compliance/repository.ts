@@ -30,6 +30,18 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
       return q.executeTakeFirst();
     },
 
+    async gtinPublishedElsewhere(orgId: string, gtin14: string): Promise<boolean> {
+      const other = await db
+        .selectFrom('products')
+        .select('id')
+        .where('gtin14', '=', gtin14)
+        .where('org_id', '!=', orgId)
+        .where('dpp_status', '=', 'published')
+        .limit(1)
+        .executeTakeFirst();
+      return other !== undefined;
+    },
+
     findProduct(orgId: string, productId: string) {
       return db
         .selectFrom('products')

@@ -224,6 +224,14 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
         }
         const live = row.published_version !== null && !row.withdrawn_at;
         if (live && !toBool(row.has_unpublished_changes)) return { row, status: 'published' as DppStatus, unchanged: true };
+        // The public resolver answers /01/{GTIN} with one passport: the first organisation to publish
+        // a GTIN keeps it, so another tenant cannot take over the QR codes printed on its products.
+        if (product.gtin14 && toBool(product.gtin_valid) && (await repo.gtinPublishedElsewhere(orgId, product.gtin14))) {
+          throw errors.conflict(
+            `GTIN ${product.gtin14} already has a published passport in another organisation; the GS1 Digital Link can resolve to only one.`,
+            { field: 'ean' },
+          );
+        }
 
         const now = nowIso();
         const publishedVersion = (row.published_version ?? 0) + 1;

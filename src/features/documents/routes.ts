@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { errors } from '../../errors.js';
+import { AppError, errors } from '../../errors.js';
 import { principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
@@ -42,16 +42,22 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
     if (!request.isMultipart()) throw errors.unsupportedMediaType(request.headers['content-type'] ?? 'none', ['multipart/form-data']);
     let file: { filename: string; bytes: Buffer } | undefined;
     let kind: string | undefined;
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (part.fieldname !== 'file') {
-          part.file.resume();
-          continue;
+    try {
+      for await (const part of request.parts()) {
+        if (part.type === 'file') {
+          if (part.fieldname !== 'file') {
+            part.file.resume();
+            continue;
+          }
+          file = { filename: part.filename, bytes: await part.toBuffer() };
+        } else if (part.fieldname === 'kind') {
+          kind = String(part.value);
         }
-        file = { filename: part.filename, bytes: await part.toBuffer() };
-      } else if (part.fieldname === 'kind') {
-        kind = String(part.value);
       }
+    } catch (e) {
+      // Size limits keep their 413; a form that cannot be read (no boundary, cut short) is the client's 400.
+      if (e instanceof AppError || (e as { statusCode?: number }).statusCode === 413) throw e;
+      throw errors.malformedBody(`The multipart form could not be read: ${(e as Error).message}`);
     }
     if (kind !== undefined && !(DOCUMENT_KINDS as readonly string[]).includes(kind)) {
       throw errors.validation(`kind "${kind}" is not one of ${DOCUMENT_KINDS.join(', ')}.`, [

@@ -15,16 +15,20 @@ export function createExportRepository(db: Kysely<Schema>) {
       return db.selectFrom('products').select(PRODUCT_COLUMNS).where('id', '=', productId).executeTakeFirst();
     },
 
-    /** The product with this GTIN whose passport is published; the most recently changed when several are. */
-    findPublishedByGtin(gtin14: string) {
-      return db
+    /**
+     * The product with this GTIN whose passport is published, or undefined when none is, or when
+     * several organisations published it (ambiguous: publish refuses that, older data may hold it).
+     */
+    async findPublishedByGtin(gtin14: string) {
+      const rows = await db
         .selectFrom('products')
         .select(PRODUCT_COLUMNS)
         .where('gtin14', '=', gtin14)
         .where('dpp_status', '=', 'published')
         .orderBy('updated_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+        .limit(2)
+        .execute();
+      return rows.length === 1 || (rows.length === 2 && rows[0]!.org_id === rows[1]!.org_id) ? rows[0] : undefined;
     },
 
     findRecord(productId: string) {

@@ -20,6 +20,21 @@ export interface ExtractionJobDeps {
   defaultProvider: string;
 }
 
+/** On the job's last attempt an error also fails the extraction (with the reason), so its task can finish. */
+async function failOnLastAttempt<T>(
+  repo: ReturnType<typeof createExtractionRepository>,
+  extractionId: string,
+  last: boolean,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (last) await repo.update(extractionId, { status: 'failed', error: `apply: ${(e as Error).message}`, extracted_at: nowIso() });
+    throw e;
+  }
+}
+
 /** Mean confidence of the fields found, as the spec's single `confidence` figure. */
 function overallConfidence(result: ExtractionResult): number | null {
   const values = Object.values(result).map((f) => f!.confidence);
@@ -61,12 +76,12 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
       await repo.update(extractionId, { status: 'failed', error: `${reason}: ${(e as Error).message}`, extracted_at: nowIso() });
       return;
     }
-    const outcome = await applyExtraction(
+    const outcome = await failOnLastAttempt(repo, extractionId, job.attempts >= job.max_attempts, () => applyExtraction(
       deps.compliance,
       { orgId: extraction.org_id, productId: extraction.product_id, extractionId },
       result,
       deps.applyThreshold,
-    );
+    ));
     await repo.update(extractionId, {
       status: 'completed',
       fields: JSON.stringify(result),

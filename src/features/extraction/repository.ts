@@ -34,12 +34,19 @@ export function createExtractionRepository(db: Db) {
         .orderBy('extractions.id', 'desc')
         .execute();
     },
-    forTask(taskId: string) {
-      return db
+    /** A job the queue gave up on (its last attempt died) reports its extraction as failed. */
+    async forTask(taskId: string) {
+      const rows = await db
         .selectFrom('extractions')
-        .select(['product_id', 'asset_id', 'status', 'error'])
-        .where('task_id', '=', taskId)
+        .leftJoin('jobs', 'jobs.id', 'extractions.job_id')
+        .select(['extractions.product_id', 'extractions.asset_id', 'extractions.status', 'extractions.error', 'jobs.status as job_status', 'jobs.last_error'])
+        .where('extractions.task_id', '=', taskId)
         .execute();
+      return rows.map((r) =>
+        r.job_status === 'failed' && (r.status === 'queued' || r.status === 'running')
+          ? { ...r, status: 'failed', error: r.error ?? r.last_error }
+          : r,
+      );
     },
   };
 }

@@ -54,8 +54,9 @@ function inList(dialect: Dialect, column: string, values: string[]): RawBuilder<
 export function createProductRepository(db: Db) {
   const dialect = dialectOf(db);
   return {
-    findById(orgId: string, id: string): Promise<ProductRow | undefined> {
-      return db.selectFrom('products').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+    findById(orgId: string, id: string, options: { lock?: boolean } = {}): Promise<ProductRow | undefined> {
+      const q = db.selectFrom('products').selectAll().where('org_id', '=', orgId).where('id', '=', id);
+      return (options.lock && dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
     },
 
     findByGtin(orgId: string, gtin14: string): Promise<ProductRow | undefined> {

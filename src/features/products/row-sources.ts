@@ -34,8 +34,20 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
   });
   stream.on('error', (e) => parser.destroy(e));
   stream.pipe(parser);
-  for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-    yield { line: item.info.lines, record: item.record };
+  let line = 1;
+  try {
+    for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      line = item.info.lines;
+      yield { line, record: item.record };
+    }
+  } catch (e) {
+    // A CSV that cannot be parsed further (an unclosed quote, say) ends the import with that reason;
+    // the rows before it have been read and are kept.
+    if ((e as { code?: string }).code?.startsWith('CSV_')) {
+      yield { line: (e as { lines?: number }).lines ?? line + 1, error: `unreadable CSV from here on: ${(e as Error).message}` };
+      return;
+    }
+    throw e;
   }
 }
 

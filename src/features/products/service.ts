@@ -136,7 +136,8 @@ export function createProductService(db: Kysely<Schema>) {
     async remove(orgId: string, productId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const products = createProductRepository(trx);
-        const row = await products.findById(orgId, productId);
+        // Locked (PostgreSQL) so a concurrent passport change or delete cannot move the counters under us.
+        const row = await products.findById(orgId, productId, { lock: true });
         if (!row) throw errors.notFound('Product', `Product ${productId} not found.`);
         const published = await trx
           .selectFrom('passport_publications')
@@ -152,7 +153,7 @@ export function createProductService(db: Kysely<Schema>) {
           .select(['certifications', 'passport_created_at'])
           .where('product_id', '=', productId)
           .executeTakeFirst();
-        await products.delete(orgId, productId);
+        if (!(await products.delete(orgId, productId))) throw errors.notFound('Product', `Product ${productId} not found.`);
         const stats = createStatsRepository(trx);
         const status = row.dpp_status;
         await stats.adjust(orgId, { total_products: -1, ...(status ? { with_dpp: -1, [status]: -1 } : {}) });
