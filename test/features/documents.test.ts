@@ -108,6 +108,18 @@ describe.each(dialects)('documents (%s)', (dialect) => {
     expect(blobs).toHaveLength(0);
   });
 
+  it('frees the bytes of a deleted product that no other document uses', async () => {
+    const temp = (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'Short-lived' } })).json().product_id;
+    const only = Buffer.from('only here ' + Date.now());
+    const shared = Buffer.from('shared note ' + Date.now());
+    const a = (await upload({ name: 'only.txt', bytes: only }, {}, temp)).json();
+    const b = (await upload({ name: 'shared.txt', bytes: shared }, {}, temp)).json();
+    await upload({ name: 'shared.txt', bytes: shared }, {}, productId);
+    expect((await t.call(key, { method: 'DELETE', url: `/api/v1/products/${temp}` })).statusCode).toBe(204);
+    const left = await t.database.db.selectFrom('blobs').select('sha256').where('sha256', 'in', [a.sha256, b.sha256]).execute();
+    expect(left.map((r) => r.sha256)).toEqual([b.sha256]);
+  });
+
   it('keeps organisations apart', async () => {
     const other = await t.key('docs-other');
     const asset = (await upload({ name: 'nexperia.pdf', bytes: corpus('nexperia_rohs_certificate-of-compliance_2022.pdf') })).json();

@@ -69,6 +69,21 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     expect(changed.json()).toMatchObject({ updated: 1, unchanged: 0 });
   });
 
+  it('hands a GTIN over from one product to another within one batch', async () => {
+    const key = await t.key('handover-org');
+    await importBody(key, 'external_id,title,ean\nA,Old owner,4006381333931\n', 'text/csv');
+    const res = await importBody(
+      key,
+      'external_id,title,ean\nN,Newcomer,96385074\nA,Old owner,5901234123457\nN,Newcomer,4006381333931\n',
+      'text/csv',
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ failed: 0 });
+    const items = await all(key);
+    expect(items.find((p) => p.external_id === 'N')?.gtin14).toBe('04006381333931');
+    expect(items.find((p) => p.external_id === 'A')?.gtin14).toBe('05901234123457');
+  });
+
   it('reports an EAN that belongs to another product instead of merging them', async () => {
     const key = await t.key('clash-org');
     await importBody(key, 'external_id,title,ean\nX-1,One,4006381333931\nX-2,Two,5901234123457\n', 'text/csv');

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { dialectOf } from '../../db/dialect.js';
 import type { Schema } from '../../db/schema.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
@@ -21,6 +22,16 @@ export function sha256Of(bytes: Buffer): string {
 }
 
 export function createDatabaseBlobStore(db: Db): BlobStore {
+  /**
+   * PostgreSQL: hold the blob row until the transaction ends, so a release (which then re-checks
+   * for documents in a fresh statement) waits for a concurrent upload of the same bytes to commit.
+   * SQLite has a single writer, which gives the same order.
+   */
+  const lock = async (sha256: string) => {
+    if (dialectOf(db) === 'postgres') {
+      await db.selectFrom('blobs').select('sha256').where('sha256', '=', sha256).forUpdate().execute();
+    }
+  };
   return {
     async put(bytes) {
       const sha256 = sha256Of(bytes);
@@ -29,6 +40,7 @@ export function createDatabaseBlobStore(db: Db): BlobStore {
         .values({ sha256, size: bytes.length, bytes, created_at: new Date().toISOString() })
         .onConflict((oc) => oc.column('sha256').doNothing())
         .execute();
+      await lock(sha256);
       return { sha256, size: bytes.length };
     },
     async get(sha256) {
@@ -36,6 +48,7 @@ export function createDatabaseBlobStore(db: Db): BlobStore {
       return row ? Buffer.from(row.bytes) : undefined;
     },
     async release(sha256) {
+      await lock(sha256);
       await db
         .deleteFrom('blobs')
         .where('sha256', '=', sha256)

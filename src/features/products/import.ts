@@ -263,6 +263,9 @@ async function writeBatch(
     if (current?.gtin14 && current.gtin14 !== next.gtin14) byGtin.delete(current.gtin14);
     if (next.gtin14) byGtin.set(next.gtin14, next.id);
     if (next.external_id) byExt.set(next.external_id, next.id);
+    // Re-inserted at the end: rows are written in the order of their last change, so a row that takes
+    // a GTIN another row of the batch gave up is written after it.
+    touched.delete(next.id);
     touched.set(next.id, next);
   }
   await repo.upsertMany([...touched.values()]);

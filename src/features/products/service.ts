@@ -5,6 +5,7 @@ import { errors } from '../../errors.js';
 import { parseGtin } from '../../lib/gtin.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { createDatabaseBlobStore } from '../documents/blob-store.js';
 import { createStatsRepository } from '../stats/repository.js';
 import { createProductRepository } from './repository.js';
 import type { CreateProductInput, Product, UpdateProductInput } from './schemas.js';
@@ -153,7 +154,11 @@ export function createProductService(db: Kysely<Schema>) {
           .select(['certifications', 'passport_created_at'])
           .where('product_id', '=', productId)
           .executeTakeFirst();
+        const documents = await trx.selectFrom('documents').select('sha256').where('product_id', '=', productId).execute();
         if (!(await products.delete(orgId, productId))) throw errors.notFound('Product', `Product ${productId} not found.`);
+        // The product's documents went with it (cascade); free bytes no other document uses.
+        const blobs = createDatabaseBlobStore(trx);
+        for (const sha256 of new Set(documents.map((d) => d.sha256))) await blobs.release(sha256);
         const stats = createStatsRepository(trx);
         const status = row.dpp_status;
         await stats.adjust(orgId, { total_products: -1, ...(status ? { with_dpp: -1, [status]: -1 } : {}) });
