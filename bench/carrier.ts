@@ -32,7 +32,6 @@ import { renderQr, type QrOptions } from '../src/features/export/qr.js';
 import { randomPathScript, rotatingPathScript, uniqueQrScript } from './lib/carrier-lua.js';
 import { ean13, seedOverHttp, type SeededProduct } from './lib/carrier-seed.js';
 import { cpuMeter, freePort, killChildren, run, startServer, waitQuiet, type Server } from './lib/procs.js';
-import { runWrkWithTimeout } from './lib/carrier-wrk.js';
 import { runWrk, wrkAvailable, type WrkResult } from './lib/wrk.js';
 
 type Dialect = 'sqlite' | 'postgres';
@@ -457,7 +456,7 @@ async function runDialect(dialect: Dialect, o: Options, port: number): Promise<D
       }
       const common = { url: d.url, threads: o.threads, connections: o.connections, headers: d.headers };
       const wrk = (script: string, seconds: number) =>
-        d.timeoutSec ? runWrkWithTimeout({ ...common, script, seconds, timeoutSec: d.timeoutSec }) : runWrk({ ...common, script, seconds });
+        runWrk({ ...common, script, seconds, ...(d.timeoutSec ? { timeoutSec: d.timeoutSec } : {}) });
       let base = 0;
       if (o.warmup > 0) {
         const w = await wrk(d.script(0, 'warmup'), o.warmup);

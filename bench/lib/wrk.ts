@@ -74,16 +74,20 @@ export interface WrkOptions {
   threads: number;
   connections: number;
   headers?: Record<string, string>;
+  /** wrk --timeout per request, in seconds (default 5). */
+  timeoutSec?: number;
 }
 
 export function runWrk(o: WrkOptions): Promise<WrkResult> {
   const host = new URL(o.url).hostname;
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') throw new Error(`wrk targets loopback only, not ${host}`);
-  const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--timeout', '5s', '--latency', '-s', o.script];
+  // Per-request timeout: 5 s by default; slow scenarios (uncached large QR PNGs) pass a longer one.
+  const timeoutSec = o.timeoutSec ?? 5;
+  const args = ['-t', String(o.threads), '-c', String(o.connections), '-d', `${o.seconds}s`, '--timeout', `${timeoutSec}s`, '--latency', '-s', o.script];
   for (const [k, v] of Object.entries(o.headers ?? {})) args.push('-H', `${k}: ${v}`);
   args.push(o.url);
   return new Promise((resolve, reject) => {
-    execFile('wrk', args, { maxBuffer: 16 * 1024 * 1024, timeout: (o.seconds + 30) * 1000 }, (err, stdout, stderr) => {
+    execFile('wrk', args, { maxBuffer: 16 * 1024 * 1024, timeout: (o.seconds + timeoutSec + 30) * 1000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`wrk failed: ${err.message}\n${stderr}`));
       const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '));
       if (!line) return reject(new Error(`wrk printed no result:\n${stdout}\n${stderr}`));

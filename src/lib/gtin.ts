@@ -36,9 +36,3 @@ export function parseGtin(input: string): ParsedGtin | undefined {
   const check = gtinCheckDigit(digits.slice(0, -1));
   return { digits, gtin14: digits.padStart(14, '0'), valid: check === digits.charCodeAt(digits.length - 1) - 48 };
 }
-
-/** Every form a search for this GTIN should match (as given, GTIN-14), or [] when it is no GTIN. */
-export function gtinSearchForms(input: string): string[] {
-  const parsed = parseGtin(input.trim());
-  return parsed ? [parsed.gtin14] : [];
-}

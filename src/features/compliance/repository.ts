@@ -136,11 +136,6 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
         .executeTakeFirst();
     },
 
-    async hasPublications(productId: string): Promise<boolean> {
-      const r = await db.selectFrom('passport_publications').select('product_id').where('product_id', '=', productId).limit(1).executeTakeFirst();
-      return r !== undefined;
-    },
-
     async markPublicationWithdrawn(productId: string, version: number, at: string): Promise<void> {
       await db
         .updateTable('passport_publications')

@@ -5,7 +5,7 @@ import { AppError, errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
 import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
-import { etagOf, ifMatchHolds } from './etag.js';
+import { ifMatchHolds } from './etag.js';
 import { columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
 import { createComplianceRepository } from './repository.js';
 import { missingForComplete, normalisePatch } from './rules.js';
@@ -305,8 +305,6 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
       };
     },
 
-    statusOf,
-    etagOf,
   };
 
   /** Common tail of publish and withdraw: list/stats columns and the history entry. */
