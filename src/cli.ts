@@ -7,6 +7,7 @@ import { openConfiguredDatabase, type Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { createAccessService } from './features/access/service.js';
 import { importProducts } from './features/products/import.js';
+import { shouldParseInWorker } from './features/products/parse-in-worker.js';
 import { formatFrom, type ImportFormat } from './features/products/row-sources.js';
 import { startServer } from './server.js';
 import { createSystemWorker } from './jobs/registry.js';
@@ -127,10 +128,13 @@ program
       const format = opts.format ?? formatFrom(path.basename(file));
       if (!format) throw new Error(`cannot tell the format of ${file}; pass --format csv|ndjson`);
       const org = await createAccessService(db).requireOrganisation(opts.org);
-      const stream = file === '-' ? process.stdin : fs.createReadStream(file);
+      const source = file === '-' ? process.stdin : { path: file };
       const total = file === '-' ? undefined : fs.statSync(file).size;
-      const progress = createProgress(stream, total);
-      const summary = await importProducts(db, org.id, progress.stream, format, progress.update);
+      const progress = createProgress(total);
+      const summary = await importProducts(db, org.id, source, format, {
+        onProgress: progress.update,
+        parseInWorker: shouldParseInWorker(total),
+      });
       progress.stop();
       if (summary.failed > 0) process.exitCode = 2;
       if (opts.json) return console.log(JSON.stringify(summary, null, 2));

@@ -28,13 +28,13 @@ export async function seedProducts(db: Kysely<Schema>, orgId: string, total: num
   const csv = new CatalogCsvStream(total);
   const t0 = performance.now();
   let next = Math.max(10_000, Math.round(total / 10));
-  const summary = await importProducts(db, orgId, csv, 'csv', (done) => {
+  const summary = await importProducts(db, orgId, csv, 'csv', { onProgress: (done) => {
     if (done >= next) {
       const s = (performance.now() - t0) / 1000;
       log(`  import ${fmt(done)} rows  ${s.toFixed(1)} s  ${fmt(done / s)} rows/s`);
       next += Math.max(10_000, Math.round(total / 10));
     }
-  });
+  } });
   const seconds = (performance.now() - t0) / 1000;
   if (summary.failed > 0 || summary.created !== total) {
     throw new Error(`import: ${summary.created} created, ${summary.failed} failed of ${total}: ${JSON.stringify(summary.failures.slice(0, 3))}`);

@@ -55,12 +55,28 @@ function openSqlite(file: string, mmapBytes: number): Database {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  connection.pragma('cache_size = -65536');
+  connection.pragma('cache_size = -16384');
   // Reads through a memory map skip a copy and a system call per page (the pages are the OS page
   // cache's, shared and reclaimable, but they count in RSS, so one-shot commands do not map).
   connection.pragma(`mmap_size = ${Math.max(0, Math.floor(mmapBytes))}`);
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
+  sqliteConnections.set(db.getExecutor().adapter, connection);
   return wrap(db, 'sqlite');
+}
+
+/** better-sqlite3 connections by the adapter of their Kysely instance (shared by its transactions). */
+const sqliteConnections = new WeakMap<object, SQLite.Database>();
+
+/**
+ * The better-sqlite3 connection behind a SQLite Kysely transaction, for the bulk paths where building
+ * a query per row costs more than running it. Only inside a transaction: the caller then holds
+ * Kysely's lock on the one connection, so no other query can interleave with the raw statements.
+ */
+export function sqliteConnectionOf(trx: { getExecutor(): { adapter: object } }): SQLite.Database {
+  const connection = sqliteConnections.get(trx.getExecutor().adapter);
+  if (!connection) throw new Error('sqliteConnectionOf: not a SQLite database');
+  if (!connection.inTransaction) throw new Error('sqliteConnectionOf: call it inside a transaction');
+  return connection;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { PostgresAdapter } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 /**
  * The named places where SQLite and PostgreSQL differ. Everything else is one query for both.
  */
@@ -38,4 +38,13 @@ export function floatColumn(dialect: Dialect): 'real' | 'double precision' {
 /** Which dialect a Kysely instance (or transaction) speaks, read from its adapter. */
 export function dialectOf(db: { getExecutor(): { adapter: unknown } }): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/**
+ * `has_dpp = true|false` with the value written into the SQL, not bound: the planner can then use the
+ * partial index over products with a passport (a bound parameter proves nothing at planning time).
+ */
+export function hasDppCondition(dialect: Dialect, value: boolean, table = 'products') {
+  const literal = dialect === 'sqlite' ? (value ? '1' : '0') : value ? 'true' : 'false';
+  return sql<boolean>`${sql.ref(`${table}.has_dpp`)} = ${sql.raw(literal)}`;
 }

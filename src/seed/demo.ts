@@ -20,10 +20,8 @@ export async function seedDemo(database: Database, dataDir: string): Promise<str
   const access = createAccessService(database.db);
   if ((await access.countOrganisations()) > 0) return undefined;
   const created = await access.createKey({ org: DEMO_ORG, scopes: ['read', 'write', 'admin'], name: 'demo' });
-  const repo = createProductRepository(database.db);
   const now = nowIso();
-  await repo.upsertMany(
-    DEMO_PRODUCTS.map((p) => ({
+  const rows = DEMO_PRODUCTS.map((p) => ({
       id: p.id,
       org_id: created.org_id,
       external_id: p.external_id,
@@ -35,9 +33,11 @@ export async function seedDemo(database: Database, dataDir: string): Promise<str
       attributes: JSON.stringify(p.attributes),
       created_at: now,
       updated_at: now,
-    })),
-  );
-  await createStatsRepository(database.db).adjust(created.org_id, { total_products: DEMO_PRODUCTS.length });
+  }));
+  await database.db.transaction().execute(async (trx) => {
+    await createProductRepository(trx).upsertMany(rows, new Set(rows.map((r) => r.id)));
+    await createStatsRepository(trx).adjust(created.org_id, { total_products: DEMO_PRODUCTS.length });
+  });
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(path.join(dataDir, 'demo-api-key'), created.key + '\n', { mode: 0o600 });
   return created.key;

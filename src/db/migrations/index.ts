@@ -4,6 +4,7 @@ import { foundation } from './0001-foundation.js';
 import { passports } from './0002-passports.js';
 import { resolver } from './0003-resolver.js';
 import { jobsAndDocuments } from './0004-jobs-documents.js';
+import { leanProductIndexes } from './0005-lean-product-indexes.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -12,5 +13,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0002-passports': passports(dialect),
     '0003-resolver': resolver(),
     '0004-jobs-documents': jobsAndDocuments(dialect),
+    '0005-lean-product-indexes': leanProductIndexes(dialect),
   };
 }

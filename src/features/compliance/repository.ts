@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Dialect } from '../../db/dialect.js';
+import { hasDppCondition, type Dialect } from '../../db/dialect.js';
 import type { ComplianceRecordsTable, ComplianceRow, Schema } from '../../db/schema.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
@@ -152,7 +152,7 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
         // `+org_id` (SQLite) keeps the planner off the organisation's index, so it walks the search
         // matches by rowid instead of scanning every product of the organisation.
         let q = db.selectFrom('products').where(orgByRowid ? sql<boolean>`+products.org_id = ${orgId}` : sql<boolean>`products.org_id = ${orgId}`);
-        if (filter.hasDpp !== undefined) q = q.where('products.has_dpp', '=', filter.hasDpp ? 1 : 0);
+        if (filter.hasDpp !== undefined) q = q.where(hasDppCondition(dialect, filter.hasDpp));
         if (filter.dppStatus) q = q.where('products.dpp_status', '=', filter.dppStatus);
         if (filter.search && 'gtin14' in filter.search) q = q.where('products.gtin14', '=', filter.search.gtin14);
         if (words) q = q.where(searchCondition(dialect, words));

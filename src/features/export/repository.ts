@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { dialectOf, hasDppCondition } from '../../db/dialect.js';
 import type { Schema } from '../../db/schema.js';
 
 const PRODUCT_COLUMNS = ['id', 'org_id', 'title', 'ean', 'gtin14', 'gtin_valid', 'dpp_status'] as const;
@@ -50,7 +51,7 @@ export function createExportRepository(db: Kysely<Schema>) {
         .selectFrom('products')
         .select(PRODUCT_COLUMNS)
         .where('org_id', '=', orgId)
-        .where('has_dpp', '=', 1)
+        .where(hasDppCondition(dialectOf(db), true))
         .where('id', '>', afterId)
         .orderBy('id')
         .limit(limit)

@@ -1,99 +1,33 @@
-import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { dialectOf, isUniqueViolation, toBool } from '../../db/dialect.js';
 import type { NewProductRow, Schema } from '../../db/schema.js';
-import { AppError } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
 import { createStatsRepository } from '../stats/repository.js';
 import { createProductRepository } from './repository.js';
-import { readRows, type ImportFormat, type SourceRow } from './row-sources.js';
+import { prepareRowsInWorker } from './parse-in-worker.js';
+import { prepareRows, type ImportSource, type PreparedRow } from './prepare-rows.js';
+import type { ImportFormat } from './row-sources.js';
 import type { ImportSummary } from './schemas.js';
-import { gtinColumns } from './service.js';
 
-/** Rows written per transaction: big enough to amortise a commit, small enough for both dialects' parameter limits. */
-const BATCH_ROWS = 1000;
+/** Rows written per transaction: a commit and the pages it rewrites are shared by this many rows (a few MB of memory). */
+const BATCH_ROWS = 2500;
 const MAX_REPORTED_FAILURES = 1000;
 const ANALYZE_FIRST_AT = 5_000;
-const MAX_TEXT = { title: 1000, external_id: 200, brand: 300, category: 300, description: 100_000 } as const;
-
-/** Column aliases accepted in files, mapped to catalog fields; any other column goes to `attributes`. */
-const ALIASES: Record<string, keyof typeof MAX_TEXT | 'ean' | 'attributes'> = {
-  title: 'title',
-  name: 'title',
-  product_name: 'title',
-  ean: 'ean',
-  gtin: 'ean',
-  upc: 'ean',
-  external_id: 'external_id',
-  sku: 'external_id',
-  brand: 'brand',
-  manufacturer: 'brand',
-  category: 'category',
-  description: 'description',
-  attributes: 'attributes',
-};
-
-interface RowFields {
-  title?: string;
-  ean?: string;
-  external_id?: string;
-  brand?: string;
-  category?: string;
-  description?: string;
-  attributes: Record<string, unknown>;
-}
-
-class RowError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(message);
-  }
-}
-
-/** Maps one input record to catalog fields. Empty cells and nulls mean "not given". */
-function fieldsOf(record: Record<string, unknown>): RowFields {
-  const out: RowFields = { attributes: {} };
-  for (const [rawKey, value] of Object.entries(record)) {
-    if (value === null || value === undefined || value === '') continue;
-    const key = rawKey.trim().toLowerCase();
-    const field = ALIASES[key];
-    if (!field) {
-      out.attributes[rawKey.trim()] = value;
-    } else if (field === 'attributes') {
-      const parsed = typeof value === 'string' ? safeJson(value) : value;
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new RowError('attributes', 'attributes must be a JSON object');
-      Object.assign(out.attributes, parsed);
-    } else {
-      if (typeof value === 'object') throw new RowError(field, `${field} must be text`);
-      const text = String(value).trim();
-      if (field !== 'ean' && text.length > MAX_TEXT[field]) {
-        throw new RowError(field, `${field} is longer than ${MAX_TEXT[field]} characters`);
-      }
-      if (text) out[field] = text;
-    }
-  }
-  return out;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 const COMPARED = ['external_id', 'title', 'ean', 'gtin14', 'brand', 'category', 'description', 'attributes'] as const;
 
 function sameCatalogFields(a: NewProductRow, b: NewProductRow): boolean {
   return toBool(a.gtin_valid as never) === toBool(b.gtin_valid as never) && COMPARED.every((c) => (a[c] ?? null) === (b[c] ?? null));
 }
 
-interface Pending {
-  line: number;
-  fields: RowFields;
-  gtin: ReturnType<typeof gtinColumns>;
+type Pending = Extract<PreparedRow, { fields: unknown }>;
+
+export interface ImportOptions {
+  /** Called after each written batch with the rows read so far and, when known, the input bytes. */
+  onProgress?: (rowsDone: number, bytesRead: number | undefined) => void;
+  /** Parse on a worker thread (the default); pass `shouldParseInWorker(size)` to keep small inputs inline. */
+  parseInWorker?: boolean;
 }
 
 /**
@@ -102,15 +36,16 @@ interface Pending {
  * when others fail, and memory stays flat whatever the file size.
  *
  * @example
- * const summary = await importProducts(db, orgId, fs.createReadStream('catalog.csv'), 'csv');
+ * const summary = await importProducts(db, orgId, { path: 'catalog.csv' }, 'csv');
  */
 export async function importProducts(
   db: Kysely<Schema>,
   orgId: string,
-  stream: Readable,
+  source: ImportSource,
   format: ImportFormat,
-  onProgress?: (rowsDone: number) => void,
+  options: ImportOptions = {},
 ): Promise<ImportSummary> {
+  const { onProgress, parseInWorker = true } = options;
   const started = Date.now();
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0, failed: 0, rows: 0, failures: [], failures_truncated: false, duration_ms: 0 };
   const postgres = dialectOf(db) === 'postgres';
@@ -122,6 +57,7 @@ export async function importProducts(
   };
 
   let batch: Pending[] = [];
+  let bytesRead: number | undefined;
   const flush = async () => {
     if (batch.length === 0) return;
     const rows = batch;
@@ -133,26 +69,23 @@ export async function importProducts(
       analyzeAt *= 4;
       await sql`analyze products`.execute(db);
     }
-    onProgress?.(summary.rows);
+    onProgress?.(summary.rows, bytesRead);
   };
 
-  for await (const item of readRows(stream, format) as AsyncIterable<SourceRow>) {
-    summary.rows++;
-    if ('error' in item) {
-      fail(item.line, item.error);
-      continue;
+  const batches = parseInWorker ? prepareRowsInWorker(source, format, BATCH_ROWS) : prepareRows(source, format, BATCH_ROWS);
+  for await (const prepared of batches) {
+    for (const item of prepared.rows) {
+      summary.rows++;
+      if ('error' in item) fail(item.line, item.error, item.field);
+      else batch.push(item);
     }
-    try {
-      const fields = fieldsOf(item.record);
-      const gtin = gtinColumns(fields.ean, 'ean');
-      batch.push({ line: item.line, fields, gtin });
-    } catch (e) {
-      if (e instanceof RowError) fail(item.line, e.message, e.field);
-      else if (e instanceof AppError) fail(item.line, e.message, 'ean');
-      else throw e;
-      continue;
+    bytesRead = prepared.bytesRead;
+    if (batch.length >= BATCH_ROWS) {
+      await flush();
+      // Let I/O run between batches (the writes are synchronous on SQLite): an HTTP body keeps
+      // arriving and the parse worker keeps getting input while the next batch is written.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    if (batch.length >= BATCH_ROWS) await flush();
   }
   await flush();
   // Parse failures are known at once, write failures at their batch's flush: report in file order.
@@ -207,6 +140,7 @@ async function writeBatch(
   }
   const touched = new Map<string, NewProductRow>();
   const now = nowIso();
+  const newIds = new Set<string>();
 
   for (const { line, fields, gtin } of rows) {
     const extId = fields.external_id ? byExt.get(fields.external_id) : undefined;
@@ -258,7 +192,10 @@ async function writeBatch(
       continue;
     }
     if (current) out.updated++;
-    else out.created++;
+    else {
+      out.created++;
+      newIds.add(next.id);
+    }
     // Keep the lookups in step so later rows of the same batch see this one.
     if (current?.gtin14 && current.gtin14 !== next.gtin14) byGtin.delete(current.gtin14);
     if (next.gtin14) byGtin.set(next.gtin14, next.id);
@@ -268,7 +205,7 @@ async function writeBatch(
     touched.delete(next.id);
     touched.set(next.id, next);
   }
-  await repo.upsertMany([...touched.values()]);
+  await repo.upsertMany([...touched.values()], newIds);
   await createStatsRepository(trx).adjust(orgId, { total_products: out.created });
 }
 

@@ -34,20 +34,49 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
   });
   stream.on('error', (e) => parser.destroy(e));
   stream.pipe(parser);
+  // Records are taken from 'data' events, not the async iterator: on a parse error the iterator
+  // drops the records already parsed but not yet read, and those rows must still be imported.
+  const queue: Array<{ record: Record<string, string>; info: { lines: number } }> = [];
+  let ended = false;
+  let failure: (Error & { code?: string; lines?: number }) | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  parser.on('data', (item) => {
+    queue.push(item);
+    if (queue.length >= 1000) parser.pause();
+    notify();
+  });
+  parser.on('end', () => {
+    ended = true;
+    notify();
+  });
+  parser.on('error', (e) => {
+    failure = e;
+    notify();
+  });
   let line = 1;
-  try {
-    for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+  for (;;) {
+    const item = queue.shift();
+    if (item) {
       line = item.info.lines;
       yield { line, record: item.record };
+      continue;
     }
-  } catch (e) {
-    // A CSV that cannot be parsed further (an unclosed quote, say) ends the import with that reason;
-    // the rows before it have been read and are kept.
-    if ((e as { code?: string }).code?.startsWith('CSV_')) {
-      yield { line: (e as { lines?: number }).lines ?? line + 1, error: `unreadable CSV from here on: ${(e as Error).message}` };
-      return;
+    if (failure) {
+      // A CSV that cannot be parsed further (an unclosed quote, say) ends the import with that reason;
+      // the rows before it have been read and are kept.
+      if (failure.code?.startsWith('CSV_')) {
+        yield { line: failure.lines ?? line + 1, error: `unreadable CSV from here on: ${failure.message}` };
+        return;
+      }
+      throw failure;
     }
-    throw e;
+    if (ended) return;
+    parser.resume();
+    await new Promise<void>((resolve) => (wake = resolve));
   }
 }
 

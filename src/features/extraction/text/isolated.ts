@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../../lib/module-worker.js';
 import {
   ExtractionFailure,
   WORKER_KIND,
@@ -79,27 +78,8 @@ export function extractTextIsolated(
   });
 }
 
-/**
- * Runs next to this module with the same extension: `worker.js` from the compiled `dist/`, and
- * `worker.ts` under tsx or vitest. Node 20 does not apply `--import tsx` from a worker's execArgv
- * to the worker's own entry module, so a .ts worker starts from a one-line bootstrap that
- * registers tsx's loader in the worker and then imports the entry.
- */
+/** Runs `worker.ts` (tsx, vitest) or `worker.js` (dist) next to this module. */
 function startWorker(job: WorkerJob, maxOldGenerationMb: number): Worker {
   const resourceLimits = { maxOldGenerationSizeMb: maxOldGenerationMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, maxOldGenerationMb / 4)) };
-  const options = { workerData: job, resourceLimits, stdout: false, stderr: false };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), options);
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  const tsxApi = tsxEsmApiUrl();
-  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(bootstrap, { ...options, eval: true });
-}
-
-/** tsx's ESM loader API (`tsx/esm/api`, import condition): its CommonJS build cannot be imported from a worker. */
-function tsxEsmApiUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = require(manifestPath) as { exports: Record<string, { import: { default: string } }> };
-  const target = manifest.exports['./esm/api']?.import.default ?? './dist/esm/api/index.mjs';
-  return new URL(target, pathToFileURL(manifestPath)).href;
+  return startModuleWorker(import.meta.url, 'worker', { workerData: job, resourceLimits, stdout: false, stderr: false });
 }
