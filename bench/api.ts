@@ -17,6 +17,7 @@
  * --keep keeps the seeded database (the temp directory, and the PostgreSQL schema) with a bench-meta.json;
  * --reuse-sqlite DIR / --reuse-postgres DIR measure such a kept database again without seeding (and keep it).
  * --service-root DIR runs DIR/dist/cli.js as the service (built there; e.g. a checkout with a candidate change).
+ * --only passport,bare runs just those scenarios (names: passport, search, list, stats, bare).
  * --explain prints the plans and in-process timings of the queries behind scenarios (also done when a target fails).
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  * Logs, plans, profiles and a JSON summary go to bench/results/api-<timestamp>/ (git-ignored);
@@ -58,6 +59,8 @@ interface Options {
   reuse: Partial<Record<Dialect, string>>;
   /** Project whose dist/cli.js is run as the service (another checkout, e.g. to measure a candidate change). */
   serviceRoot: string;
+  /** Scenario names to run (passport, search, list, stats, bare); all when absent. */
+  only?: string[];
 }
 
 function parseArgs(argv: string[]): Options {
@@ -136,6 +139,9 @@ function parseArgs(argv: string[]): Options {
       case '--service-root':
         o.serviceRoot = path.resolve(value());
         if (!fs.existsSync(path.join(o.serviceRoot, 'dist', 'cli.js'))) throw new Error(`${o.serviceRoot}/dist/cli.js does not exist`);
+        break;
+      case '--only':
+        o.only = value().split(",");
         break;
       case '--skip-build':
         o.skipBuild = true;
@@ -388,6 +394,7 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     const results: Scenario[] = [];
     const profiles: string[] = [];
     for (const s of scenarios) {
+      if (o.only && !o.only.includes(s.name)) continue;
       if (o.profile && !s.bare) {
         await service.stop();
         servers.splice(servers.indexOf(service), 1);

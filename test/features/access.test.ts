@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDatabase } from '../../src/db/database.js';
 import { createAccessService } from '../../src/features/access/service.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
@@ -67,6 +68,21 @@ describe.each(dialects)('API keys and organisations (%s)', (dialect) => {
     expect(res.statusCode).toBe(401);
     expect(res.json().detail).toContain('revoked');
     expect(await access.revokeKey(listed!.prefix)).toBe(false);
+  });
+
+  it('sees a revocation made by another connection (another process) at once on SQLite', async () => {
+    if (dialect !== 'sqlite') return; // PostgreSQL: within KEY_CACHE_TTL_MS, as the README says
+    const key = await t.key('elsewhere', 'read');
+    expect((await list(key)).statusCode).toBe(200); // the key row is now cached by the app
+    // Another connection to the same file writes the revocation directly, as another process would:
+    // nothing in this process is told, only SQLite's data_version moves.
+    const other = await createDatabase({ sqliteFile: t.database.file! });
+    try {
+      await other.db.updateTable('api_keys').set({ revoked_at: new Date().toISOString() }).where('id', '=', key.split('_')[1]!).execute();
+    } finally {
+      await other.close();
+    }
+    expect((await list(key)).statusCode).toBe(401);
   });
 
   it('refuses unknown scopes and bad organisation slugs', async () => {

@@ -17,16 +17,20 @@ export const dialects: Dialect[] = (process.env.TEST_DIALECTS?.split(',') as Dia
 export interface TestDatabase extends Database {
   /** Drops the schema / deletes the file. */
   dispose(): Promise<void>;
+  /** The SQLite file (SQLite only), for tests that open a second connection to it. */
+  file?: string;
 }
 
 /** A fresh, migrated database: a temp SQLite file, or a new PostgreSQL schema. */
 export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-test-'));
-    const database = await createDatabase({ sqliteFile: path.join(dir, 'test.sqlite') });
+    const file = path.join(dir, 'test.sqlite');
+    const database = await createDatabase({ sqliteFile: file });
     await database.migrate();
     return {
       ...database,
+      file,
       async dispose() {
         await database.close();
         fs.rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { Schema } from '../../db/schema.js';
+import { sqliteChangeWatcher } from '../../db/database.js';
+import { dialectOf } from '../../db/dialect.js';
+import type { ApiKeyRow, Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
 import { generateKey, keyIdOf, keyMatches, parseScopes, type Scope } from './key-format.js';
+import { createKeyCache, forgetKeys } from './key-cache.js';
 import { createAccessRepository } from './repository.js';
 
 /** Who is calling: resolved from the Bearer key on every /api/v1 request. */
@@ -24,6 +27,19 @@ export interface KeySummary {
   revoked_at: string | null;
 }
 
+/** Checks a presented key against its row (or its absence) and answers its principal, or throws 401. */
+function principalOf(key: string, row: ApiKeyRow | undefined): Principal {
+  // Hash comparison runs in constant time; an unknown id compares against a dummy so timing is alike.
+  const matches = keyMatches(key, row?.secret_hash ?? '0'.repeat(64));
+  if (!row || !matches) throw errors.unauthenticated('The API key is not valid.');
+  if (row.revoked_at) throw errors.unauthenticated('The API key has been revoked.');
+  return { orgId: row.org_id, keyId: row.id, scopes: row.scopes.split(',') as Scope[] };
+}
+
+function needsTouch(row: ApiKeyRow): boolean {
+  return !row.last_used_at || Date.now() - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS;
+}
+
 const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** last_used_at is refreshed at most this often, so authentication is not a write per request. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -34,6 +50,7 @@ const TOUCH_INTERVAL_MS = 60_000;
  */
 export function createAccessService(db: Kysely<Schema>) {
   const repo = createAccessRepository(db);
+  const keys = createKeyCache(dialectOf(db) === 'sqlite' ? sqliteChangeWatcher(db) : () => false);
 
   async function ensureOrganisation(slug: string, name?: string) {
     if (!SLUG_RE.test(slug)) {
@@ -99,23 +116,38 @@ export function createAccessService(db: Kysely<Schema>) {
     /** Revokes by id or by `dpp_<id>` prefix; false when no active key had that id. */
     async revokeKey(idOrPrefix: string): Promise<boolean> {
       const id = idOrPrefix.replace(/^dpp_/, '').split('_')[0] ?? '';
-      return repo.revokeKey(id, nowIso());
+      const revoked = await repo.revokeKey(id, nowIso());
+      forgetKeys();
+      return revoked;
+    },
+
+    /**
+     * The principal of a key whose row is in the key cache and needs no last-used refresh, without
+     * touching the database; undefined when `authenticate` must decide. Throws 401 like it.
+     */
+    authenticateCached(key: string | undefined): Principal | undefined {
+      const id = key ? keyIdOf(key) : undefined;
+      const row = id ? keys.get(id) : undefined;
+      if (!row || needsTouch(row)) return undefined;
+      return principalOf(key!, row);
     },
 
     /** Resolves a presented key to its principal, or throws 401. */
     async authenticate(key: string | undefined): Promise<Principal> {
       if (!key) throw errors.unauthenticated('Send an API key as "Authorization: Bearer <key>".');
       const id = keyIdOf(key);
-      const row = id ? await repo.findKeyById(id) : undefined;
-      // Hash comparison runs in constant time; an unknown id compares against a dummy so timing is alike.
-      const matches = keyMatches(key, row?.secret_hash ?? '0'.repeat(64));
-      if (!row || !matches) throw errors.unauthenticated('The API key is not valid.');
-      if (row.revoked_at) throw errors.unauthenticated('The API key has been revoked.');
-      const now = Date.now();
-      if (!row.last_used_at || now - Date.parse(row.last_used_at) > TOUCH_INTERVAL_MS) {
-        await repo.touchKey(row.id, new Date(now).toISOString());
+      let row = id ? keys.get(id) : undefined;
+      if (id && !row) {
+        row = await repo.findKeyById(id);
+        if (row) keys.set(row);
       }
-      return { orgId: row.org_id, keyId: row.id, scopes: row.scopes.split(',') as Scope[] };
+      const principal = principalOf(key, row);
+      if (needsTouch(row!)) {
+        const at = new Date().toISOString();
+        await repo.touchKey(row!.id, at);
+        keys.set({ ...row!, last_used_at: at });
+      }
+      return principal;
     },
   };
 }

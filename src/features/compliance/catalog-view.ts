@@ -17,12 +17,11 @@ export function createCatalogView(db: Kysely<Schema>, dialect: Dialect) {
   const statsRepo = createStatsRepository(db);
 
   async function counters(orgId: string) {
-    const { stats, certs } = await statsRepo.read(orgId);
+    const stats = await statsRepo.readCounters(orgId);
     return {
       total: stats?.total_products ?? 0,
       withDpp: stats?.with_dpp ?? 0,
       byStatus: { draft: stats?.draft ?? 0, complete: stats?.complete ?? 0, published: stats?.published ?? 0 },
-      certs,
     };
   }
 
@@ -80,12 +79,12 @@ export function createCatalogView(db: Kysely<Schema>, dialect: Dialect) {
     },
 
     async stats(orgId: string) {
-      const c = await counters(orgId);
+      const [c, certs] = await Promise.all([counters(orgId), statsRepo.readCertifications(orgId)]);
       return {
         total_products: c.total,
         with_dpp: c.withDpp,
         fill_rate_pct: c.total === 0 ? 0 : Math.round((c.withDpp / c.total) * 1000) / 10,
-        certifications: Object.fromEntries(c.certs.map((r) => [r.code, Number(r.products)])),
+        certifications: Object.fromEntries(certs.map((r) => [r.code, Number(r.products)])),
         by_status: c.byStatus,
       };
     },

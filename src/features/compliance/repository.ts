@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { hasDppCondition, type Dialect } from '../../db/dialect.js';
+import { preparedQuery } from '../../db/prepared.js';
 import type { ComplianceRecordsTable, ComplianceRow, Schema } from '../../db/schema.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
@@ -12,6 +13,16 @@ export interface ListFilter {
 
 /** Up to this many search matches, SQLite sorts the matches; above, it walks the list index. */
 const SORT_MATCHES_UP_TO = 5_000;
+
+const productWithRecord = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId' | 'productId') => string) =>
+  db
+    .selectFrom('products')
+    .leftJoin('compliance_records', 'compliance_records.product_id', 'products.id')
+    .selectAll('compliance_records')
+    .select(['products.id as p_id', 'products.title as p_title', 'products.ean as p_ean'])
+    .where('products.org_id', '=', param('orgId'))
+    .where('products.id', '=', param('productId')),
+);
 
 /** SQL for compliance records, their history and publications, and the DPP product list. */
 export function createComplianceRepository(db: Db, dialect: Dialect) {
@@ -53,14 +64,7 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
 
     /** The product and its compliance record in one query (the passport GET is the hottest read). */
     async findProductWithRecord(orgId: string, productId: string) {
-      const row = await db
-        .selectFrom('products')
-        .leftJoin('compliance_records', 'compliance_records.product_id', 'products.id')
-        .selectAll('compliance_records')
-        .select(['products.id as p_id', 'products.title as p_title', 'products.ean as p_ean'])
-        .where('products.org_id', '=', orgId)
-        .where('products.id', '=', productId)
-        .executeTakeFirst();
+      const [row] = await productWithRecord(db, { orgId, productId });
       if (!row) return undefined;
       const { p_id, p_title, p_ean, ...record } = row;
       return {

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { preparedQuery } from '../../db/prepared.js';
 import type { Schema } from '../../db/schema.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
@@ -12,6 +13,20 @@ export interface StatDeltas {
 }
 
 const COUNTERS = ['total_products', 'with_dpp', 'draft', 'complete', 'published'] as const;
+
+// The two reads behind every stats request and list page: prepared once (see preparedQuery).
+const countersOf = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId') => string) =>
+  db.selectFrom('org_stats').selectAll().where('org_id', '=', param('orgId')),
+);
+const certificationsOf = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId') => string) =>
+  db
+    .selectFrom('org_certifications')
+    .select(['code', 'products'])
+    .where('org_id', '=', param('orgId'))
+    .where('products', '>', 0)
+    .orderBy('products', 'desc')
+    .orderBy('code'),
+);
 
 /**
  * Per-organisation counters behind GET /compliance/dpp/stats, changed in the same transaction as the
@@ -46,19 +61,15 @@ export function createStatsRepository(db: Db) {
         .execute();
     },
 
-    async read(orgId: string) {
-      const [stats, certs] = await Promise.all([
-        db.selectFrom('org_stats').selectAll().where('org_id', '=', orgId).executeTakeFirst(),
-        db
-          .selectFrom('org_certifications')
-          .select(['code', 'products'])
-          .where('org_id', '=', orgId)
-          .where('products', '>', 0)
-          .orderBy('products', 'desc')
-          .orderBy('code')
-          .execute(),
-      ]);
-      return { stats, certs };
+    /** The organisation's counters row (undefined before its first product). */
+    async readCounters(orgId: string) {
+      const [row] = await countersOf(db, { orgId });
+      return row;
+    },
+
+    /** Products per certification code, most listed first. */
+    readCertifications(orgId: string) {
+      return certificationsOf(db, { orgId });
     },
   };
 }

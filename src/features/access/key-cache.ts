@@ -1,0 +1,41 @@
+import { LRUCache } from 'lru-cache';
+import type { ApiKeyRow } from '../../db/schema.js';
+
+/**
+ * How long an API key row read for authentication is reused. Within one process a revocation
+ * clears the cache at once (see `forgetKeys`); a revocation made by another process is seen at
+ * once on SQLite (the file's data_version moves) and within this time on PostgreSQL.
+ */
+export const KEY_CACHE_TTL_MS = 5_000;
+
+/** Bumped on every key change in this process: every cache of every service instance then starts over. */
+let generation = 0;
+
+export function forgetKeys(): void {
+  generation++;
+}
+
+/**
+ * The API key rows behind recent requests, so a request does not read its key from the database
+ * (that read was about a third of the cost of a small GET). Only keys that exist are kept, at most
+ * 10,000, so unknown keys cannot fill memory.
+ *
+ * `changedElsewhere` reports a change by another process or connection since it was last asked
+ * (SQLite's `PRAGMA data_version`); when it does, everything cached is dropped.
+ */
+export function createKeyCache(changedElsewhere: () => boolean) {
+  const rows = new LRUCache<string, ApiKeyRow>({ max: 10_000, ttl: KEY_CACHE_TTL_MS });
+  let seen = generation;
+  return {
+    get(id: string): ApiKeyRow | undefined {
+      if (seen !== generation || changedElsewhere()) {
+        rows.clear();
+        seen = generation;
+      }
+      return rows.get(id);
+    },
+    set(row: ApiKeyRow): void {
+      rows.set(row.id, row);
+    },
+  };
+}
