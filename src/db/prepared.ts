@@ -2,6 +2,17 @@ import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 
 type Db = Pick<Kysely<any>, 'executeQuery' | 'getExecutor'>;
 
+/** SQL text of every prepared query → its server-side statement name (PostgreSQL; see below). */
+const statementNames = new Map<string, string>();
+
+/**
+ * The PostgreSQL statement name for a prepared query's SQL, or undefined for any other SQL. The pool
+ * (see database.ts) sends these as named statements, so each connection parses and plans them once.
+ */
+export function statementNameOf(sql: string): string | undefined {
+  return statementNames.get(sql);
+}
+
 /**
  * A query built and compiled once per database, then run with new parameter values: for the hottest
  * reads, building and compiling a Kysely query cost more than SQLite took to answer it.
@@ -24,6 +35,7 @@ export function preparedQuery<DB, Row, Name extends string>(
     let entry = compiled.get(adapter);
     if (!entry) {
       const query = build(db as Kysely<DB>, (name) => marker + name).compile();
+      if (!statementNames.has(query.sql)) statementNames.set(query.sql, `dpp_${statementNames.size + 1}`);
       const slots = query.parameters.map((p) => (typeof p === 'string' && p.startsWith(marker) ? (p.slice(marker.length) as Name) : undefined));
       entry = { query, slots };
       compiled.set(adapter, entry);

@@ -107,6 +107,25 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
     expect((await call('/api/v1/compliance/dpp/products?search=nothing-like-this')).json()).toMatchObject({ total: 0, items: [] });
   });
 
+  it('counts only the organisation’s matches, when it holds every product and when it does not', async () => {
+    const fresh = await createTestApp(dialect);
+    try {
+      const [a, b] = [await fresh.key('only-org'), await fresh.key('other-org')];
+      const add = (k: string, title: string) => fresh.call(k, { method: 'POST', url: '/api/v1/products', payload: { title } });
+      const total = async (k: string) =>
+        (await fresh.call(k, { method: 'GET', url: '/api/v1/compliance/dpp/products?search=walnut' })).json().total as number;
+      await add(a, 'Walnut desk');
+      await add(a, 'Walnut chair');
+      await add(a, 'Oak table');
+      expect(await total(a)).toBe(2); // the one organisation holds every product (SQLite counts in FTS alone)
+      await add(b, 'Walnut bookcase');
+      expect(await total(a)).toBe(2); // now each match's organisation is checked
+      expect(await total(b)).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('finds a product by its EAN in any GTIN form', async () => {
     for (const form of ['4006381333931', '04006381333931', '036000291452', '00036000291452', '96385074']) {
       const res = (await call(`/api/v1/compliance/dpp/products?search=${form}`)).json();
