@@ -76,10 +76,11 @@ const sqliteConnections = new WeakMap<object, SQLite.Database>();
  * a query per row costs more than running it. Only inside a transaction: the caller then holds
  * Kysely's lock on the one connection, so no other query can interleave with the raw statements.
  */
-export function sqliteConnectionOf(trx: { getExecutor(): { adapter: object } }): SQLite.Database {
+export function sqliteConnectionOf(trx: { getExecutor(): { adapter: object }; isTransaction: boolean }): SQLite.Database {
   const connection = sqliteConnections.get(trx.getExecutor().adapter);
   if (!connection) throw new Error('sqliteConnectionOf: not a SQLite database');
-  if (!connection.inTransaction) throw new Error('sqliteConnectionOf: call it inside a transaction');
+  // Both: the caller holds a Kysely transaction (so the connection lock), and SQLite is in it.
+  if (!trx.isTransaction || !connection.inTransaction) throw new Error('sqliteConnectionOf: call it with a transaction');
   return connection;
 }
 

@@ -51,12 +51,13 @@ export function installAuth(app: FastifyInstance, access: AccessService) {
     if (cached) return done();
     access.authenticate(key).then(
       (principal) => {
+        let refused: Error | undefined;
         try {
           admit(request, principal);
-          done();
         } catch (e) {
-          done(e as Error);
+          refused = e as Error;
         }
+        done(refused);
       },
       (e: Error) => done(e),
     );

@@ -118,6 +118,10 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
       await add(a, 'Walnut chair');
       await add(a, 'Oak table');
       expect(await total(a)).toBe(2); // the one organisation holds every product (SQLite counts in FTS alone)
+      const desk = (await fresh.call(a, { method: 'GET', url: '/api/v1/compliance/dpp/products?search=desk' })).json().items[0];
+      await fresh.call(a, { method: 'PATCH', url: `/api/v1/compliance/dpp/${desk.product_id}`, payload: { manufacturer: 'Acme' } });
+      const withoutPassport = await fresh.call(a, { method: 'GET', url: '/api/v1/compliance/dpp/products?search=walnut&has_dpp=false' });
+      expect(withoutPassport.json()).toMatchObject({ total: 1, items: [{ title: 'Walnut chair' }] });
       await add(b, 'Walnut bookcase');
       expect(await total(a)).toBe(2); // now each match's organisation is checked
       expect(await total(b)).toBe(1);

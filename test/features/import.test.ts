@@ -180,6 +180,23 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     expect(comparable(fromFile)).toEqual(comparable(inline));
   });
 
+  it('keeps every row before a line the CSV parser cannot read, mid-file', async () => {
+    const key = await t.key('midfile-org');
+    const good = Array.from({ length: 1499 }, (_, i) => `Row ${i},`).join('\n');
+    const res = await importBody(key, `title,ean\n${good}\n"bad"x,1\n${good}\n`, 'text/csv');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ created: 1499, failed: 1, rows: 1500 });
+    expect(res.json().failures[0]).toMatchObject({ line: 1501 });
+  });
+
+  it('parses rows with long descriptions in the worker without running out of its memory', async () => {
+    const org = (await access().ensureOrganisation('long-rows-org')).id;
+    const text = 'x'.repeat(16_000);
+    const csv = `title,description\n${Array.from({ length: 2600 }, (_, i) => `Long ${i},${text}`).join('\n')}\n`;
+    const summary = await importProducts(t.database.db, org, Readable.from([csv]), 'csv', { parseInWorker: true });
+    expect(summary).toMatchObject({ created: 2600, failed: 0 });
+  });
+
   it('keeps the title search in step with imports, edits and deletes', async () => {
     const key = await t.key('search-sync-org');
     await importBody(key, 'external_id,title\nS-1,Walnut chair\nS-2,Birch table\nS-3,Walnut shelf\n', 'text/csv');

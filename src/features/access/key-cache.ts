@@ -26,16 +26,22 @@ export function forgetKeys(): void {
 export function createKeyCache(changedElsewhere: () => boolean) {
   const rows = new LRUCache<string, ApiKeyRow>({ max: 10_000, ttl: KEY_CACHE_TTL_MS });
   let seen = generation;
+  // Counts clears: a row read from the database before a clear may predate the change that caused it.
+  let epoch = 0;
   return {
     get(id: string): ApiKeyRow | undefined {
       if (seen !== generation || changedElsewhere()) {
         rows.clear();
         seen = generation;
+        epoch++;
       }
       return rows.get(id);
     },
-    set(row: ApiKeyRow): void {
-      rows.set(row.id, row);
+    /** The current epoch: take it before reading a row from the database, and pass it to `set`. */
+    epoch: () => epoch,
+    /** Caches a row read at `readAt`, unless the cache was cleared since (the row may be stale). */
+    set(row: ApiKeyRow, readAt: number): void {
+      if (readAt === epoch && seen === generation) rows.set(row.id, row);
     },
   };
 }

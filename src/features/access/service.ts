@@ -138,14 +138,16 @@ export function createAccessService(db: Kysely<Schema>) {
       const id = keyIdOf(key);
       let row = id ? keys.get(id) : undefined;
       if (id && !row) {
+        const readAt = keys.epoch();
         row = await repo.findKeyById(id);
-        if (row) keys.set(row);
+        if (row) keys.set(row, readAt);
       }
       const principal = principalOf(key, row);
       if (needsTouch(row!)) {
         const at = new Date().toISOString();
+        const readAt = keys.epoch();
         await repo.touchKey(row!.id, at);
-        keys.set({ ...row!, last_used_at: at });
+        keys.set({ ...row!, last_used_at: at }, readAt);
       }
       return principal;
     },

@@ -1,7 +1,15 @@
+import { errors } from '../../errors.js';
 import { startModuleWorker } from '../../lib/module-worker.js';
 import type { FromParser, ToParser } from './parse-protocol.js';
 import type { ImportSource, PreparedBatch } from './prepare-rows.js';
 import type { ImportFormat } from './row-sources.js';
+
+/** A row too big for the parser's bounded memory is the client's problem (400), not a crash (500). */
+function tooBig() {
+  return errors.validation('The import stopped: its rows are too large to parse within the memory limit.', [
+    { field: 'body', rule: 'row_size', message: 'rows must be a few hundred kilobytes at most' },
+  ]);
+}
 
 /** Inputs at least this big (or of unknown size) are parsed in a worker thread; smaller ones inline. */
 export const PARSE_IN_WORKER_FROM_BYTES = 256 * 1024;
@@ -21,9 +29,10 @@ export async function* prepareRowsInWorker(source: ImportSource, format: ImportF
   const path = 'pipe' in source ? undefined : source.path;
   const worker = startModuleWorker(import.meta.url, 'parse-worker', {
     workerData: { format, batchSize, path },
-    // A small heap keeps the import's memory flat: the worker holds a few batches at a time, and
-    // without a cap V8 lets garbage pile up to hundreds of MB before collecting it.
-    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 },
+    // A small heap keeps the import's memory flat: the worker holds at most PARSE_WINDOW + 1 batches
+    // of up to BATCH_MAX_BYTES of input each, and without a cap V8 lets garbage pile up to hundreds of
+    // MB before collecting it.
+    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 4 },
   });
   const post = (message: ToParser, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer);
   const stream = 'pipe' in source ? source : undefined;
@@ -46,9 +55,10 @@ export async function* prepareRowsInWorker(source: ImportSource, format: ImportF
     if (pumping) return;
     pumping = true;
     try {
-      while (reader && needs > 0 && !ended) {
+      while (reader && needs > 0 && !ended && !finished) {
         needs--;
         const next = await reader.next();
+        if (finished) break;
         if (next.done) {
           ended = true;
           post({ type: 'end' });
@@ -78,7 +88,7 @@ export async function* prepareRowsInWorker(source: ImportSource, format: ImportF
     }
   });
   worker.on('error', (e) => {
-    failure ??= e;
+    failure ??= (e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' ? tooBig() : e;
     notify();
   });
   worker.on('exit', (code) => {
@@ -102,6 +112,8 @@ export async function* prepareRowsInWorker(source: ImportSource, format: ImportF
   } finally {
     finished = true;
     await worker.terminate();
-    await reader?.return?.();
+    // Not awaited: a read may be pending on a client that sends nothing more; that read then ends
+    // with the stream and nothing is posted to the stopped worker (see pump).
+    void reader?.return?.();
   }
 }

@@ -105,16 +105,25 @@ export function openSource(source: ImportSource): Readable {
     : (source as Readable);
 }
 
-/** Reads, parses and checks rows on the calling thread, in batches. */
+/**
+ * A batch also ends once its rows came from this many bytes of input, so rows with long descriptions
+ * or attributes cannot make a batch (and the parse worker's bounded heap) arbitrarily large.
+ */
+export const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+
+/** Reads, parses and checks rows on the calling thread, in batches of at most `batchSize` rows. */
 export async function* prepareRows(source: ImportSource, format: ImportFormat, batchSize: number): AsyncIterable<PreparedBatch> {
   const stream = openSource(source);
   const bytesRead = () => (stream as Partial<fs.ReadStream>).bytesRead;
   let rows: PreparedRow[] = [];
+  let bytes = 0;
   for await (const item of readRows(stream, format)) {
     rows.push(prepareRow(item));
-    if (rows.length >= batchSize) {
+    bytes += ('size' in item ? item.size : undefined) ?? 0;
+    if (rows.length >= batchSize || bytes >= BATCH_MAX_BYTES) {
       yield { rows, bytesRead: bytesRead() };
       rows = [];
+      bytes = 0;
     }
   }
   if (rows.length) yield { rows, bytesRead: bytesRead() };

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 
 /** One input row: its line number in the file, and either its fields or why it could not be read. */
-export type SourceRow = { line: number; record: Record<string, unknown> } | { line: number; error: string };
+export type SourceRow = { line: number; record: Record<string, unknown>; size?: number } | { line: number; error: string };
 
 export type ImportFormat = 'csv' | 'ndjson';
 
@@ -19,24 +19,23 @@ export function readRows(stream: Readable, format: ImportFormat): AsyncIterable<
   return format === 'csv' ? readCsv(stream) : readNdjson(stream);
 }
 
+/** Parsed records (or bytes of them) waiting for the consumer before the input is paused. */
+const QUEUE_HIGH_WATER = 1000;
+const QUEUE_HIGH_WATER_BYTES = 2 * 1024 * 1024;
+/** Input is handed to the parser in slices of this size, so a huge chunk is not parsed all at once. */
+const SLICE_BYTES = 64 * 1024;
+
 /**
  * CSV with a header row. The delimiter (comma, semicolon as written by European spreadsheets, or tab)
  * is taken from the header line. Header names are trimmed and lower-cased.
+ *
+ * Records are taken from csv-parse's `on_record` hook, as each is parsed, not from its readable side:
+ * on a parse error the stream would drop the records it had parsed but not yet handed out, and the
+ * rows before a broken line must still be imported. Back-pressure pauses the input instead.
  */
 async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
-  const parser = parse({
-    bom: true,
-    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-    delimiter: await sniffDelimiter(stream),
-    relax_column_count: true,
-    skip_empty_lines: true,
-    info: true,
-  });
-  stream.on('error', (e) => parser.destroy(e));
-  stream.pipe(parser);
-  // Records are taken from 'data' events, not the async iterator: on a parse error the iterator
-  // drops the records already parsed but not yet read, and those rows must still be imported.
-  const queue: Array<{ record: Record<string, string>; info: { lines: number } }> = [];
+  const queue: SourceRow[] = [];
+  let queuedBytes = 0;
   let ended = false;
   let failure: (Error & { code?: string; lines?: number }) | undefined;
   let wake: (() => void) | undefined;
@@ -44,25 +43,69 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
     wake?.();
     wake = undefined;
   };
-  parser.on('data', (item) => {
-    queue.push(item);
-    if (queue.length >= 1000) parser.pause();
+  const fail = (e: Error) => {
+    failure ??= e;
     notify();
+  };
+  stream.on('error', fail);
+  let bytesBefore = 0;
+  const parser = parse({
+    bom: true,
+    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+    delimiter: await sniffDelimiter(stream),
+    relax_column_count: true,
+    skip_empty_lines: true,
+    on_record: (record: Record<string, string>, context) => {
+      const size = context.bytes - bytesBefore;
+      queue.push({ line: context.lines, record, size });
+      queuedBytes += size;
+      bytesBefore = context.bytes;
+      return null; // nothing goes to the parser's readable side
+    },
   });
+  parser.on('error', fail);
   parser.on('end', () => {
     ended = true;
     notify();
   });
-  parser.on('error', (e) => {
-    failure = e;
+  parser.resume(); // its readable side stays empty; flowing lets 'end' fire
+  // The input goes to the parser slice by slice while the queue is below its high-water mark; the rest
+  // of a chunk waits, and the input is paused, until the consumer has taken rows.
+  let pending: Buffer | undefined;
+  let sourceEnded = false;
+  const full = () => queue.length >= QUEUE_HIGH_WATER || queuedBytes >= QUEUE_HIGH_WATER_BYTES;
+  const feed = () => {
+    while (pending && !full() && !failure) {
+      parser.write(pending.subarray(0, SLICE_BYTES));
+      pending = pending.length > SLICE_BYTES ? pending.subarray(SLICE_BYTES) : undefined;
+    }
+    if (pending || full()) stream.pause();
+    else if (sourceEnded) {
+      sourceEnded = false;
+      parser.end();
+    } else if (stream.isPaused()) stream.resume();
+  };
+  stream.on('data', (chunk: Buffer | string) => {
+    pending = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    try {
+      feed();
+    } catch (e) {
+      fail(e as Error);
+    }
     notify();
   });
+  stream.on('end', () => {
+    sourceEnded = true;
+    feed();
+  });
+
   let line = 1;
   for (;;) {
     const item = queue.shift();
     if (item) {
-      line = item.info.lines;
-      yield { line, record: item.record };
+      line = item.line;
+      queuedBytes -= ('size' in item ? item.size : 0) ?? 0;
+      yield item;
       continue;
     }
     if (failure) {
@@ -75,7 +118,8 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
       throw failure;
     }
     if (ended) return;
-    parser.resume();
+    feed(); // may parse more at once (the rest of a chunk), or set ended or failure
+    if (queue.length || failure || ended) continue;
     await new Promise<void>((resolve) => (wake = resolve));
   }
 }
@@ -102,7 +146,8 @@ async function sniffDelimiter(stream: Readable): Promise<string> {
       continue;
     }
     chunks.push(chunk);
-    head += chunk.toString('utf8');
+    // Only the start of a chunk: a chunk may be the whole (large) file.
+    head += (typeof chunk === 'string' ? chunk : chunk.subarray(0, 65_536)).slice(0, 65_536).toString();
     if (head.includes('\n') || head.length > 65_536) break;
   }
   for (let i = chunks.length - 1; i >= 0; i--) stream.unshift(chunks[i]!);
@@ -130,6 +175,6 @@ async function* readNdjson(stream: Readable): AsyncIterable<SourceRow> {
       yield { line, error: 'each line must be a JSON object' };
       continue;
     }
-    yield { line, record: value as Record<string, unknown> };
+    yield { line, record: value as Record<string, unknown>, size: text.length };
   }
 }

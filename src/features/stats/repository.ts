@@ -16,7 +16,10 @@ const COUNTERS = ['total_products', 'with_dpp', 'draft', 'complete', 'published'
 
 // The two reads behind every stats request and list page: prepared once (see preparedQuery).
 const countersOf = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId') => string) =>
-  db.selectFrom('org_stats').selectAll().where('org_id', '=', param('orgId')),
+  db
+    .selectFrom('org_stats')
+    .select(['org_id', 'total_products', 'with_dpp', 'draft', 'complete', 'published'])
+    .where('org_id', '=', param('orgId')),
 );
 const certificationsOf = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId') => string) =>
   db
