@@ -80,12 +80,11 @@ export async function importProducts(
       else batch.push(item);
     }
     bytesRead = prepared.bytesRead;
-    if (batch.length >= BATCH_ROWS) {
-      await flush();
-      // Let I/O run between batches (the writes are synchronous on SQLite): an HTTP body keeps
-      // arriving and the parse worker keeps getting input while the next batch is written.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    // One transaction per prepared batch (at most BATCH_ROWS rows or BATCH_MAX_BYTES of input).
+    await flush();
+    // Let I/O run between batches (the writes are synchronous on SQLite): an HTTP body keeps
+    // arriving and the parse worker keeps getting input while the next batch is written.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   await flush();
   // Parse failures are known at once, write failures at their batch's flush: report in file order.

@@ -1,8 +1,8 @@
 /**
  * Worker thread entry for imports: parses and checks rows (see `prepareRowsInWorker`), so the main
  * thread only matches and writes. A file is read here; otherwise the parent sends `{chunk}` when
- * asked with `{need}`, then `{end}`; this side answers `{rows}` batches (at most WINDOW unacknowledged), then `{done}`, or
- * `{error}`.
+ * asked with `{need}`, then `{end}`. This side answers `{rows}` batches (at most PARSE_WINDOW
+ * unacknowledged), then `{done}`, or `{error}`.
  */
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
