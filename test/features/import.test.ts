@@ -91,6 +91,21 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     expect(items.find((p) => p.external_id === 'A')?.gtin14).toBe('05901234123457');
   });
 
+  it('hands a GTIN over even when the row that gave it up changes again later in the batch', async () => {
+    const key = await t.key('handover-again-org');
+    await importBody(key, 'external_id,title,ean\nA,Giver,4006381333931\nB,Taker,96385074\n', 'text/csv');
+    const res = await importBody(
+      key,
+      'external_id,title,ean\nA,Giver,5901234123457\nB,Taker,4006381333931\nA,Giver renamed,\n',
+      'text/csv',
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ failed: 0, updated: 3 }); // one per row that changed something
+    const items = await all(key);
+    expect(items.find((p) => p.external_id === 'A')).toMatchObject({ title: 'Giver renamed', gtin14: '05901234123457' });
+    expect(items.find((p) => p.external_id === 'B')?.gtin14).toBe('04006381333931');
+  });
+
   it('reports an EAN that belongs to another product instead of merging them', async () => {
     const key = await t.key('clash-org');
     await importBody(key, 'external_id,title,ean\nX-1,One,4006381333931\nX-2,Two,5901234123457\n', 'text/csv');

@@ -87,6 +87,20 @@ export function createProductRepository(db: Db) {
       return [...byExt, ...byGtin];
     },
 
+    /**
+     * Clears the GTIN of these products, so that a batch can hand GTINs between its rows in any
+     * order: each row's final GTIN is then written by the upsert that follows.
+     */
+    async releaseGtins(orgId: string, ids: string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await db
+        .updateTable('products')
+        .set({ ean: null, gtin14: null, gtin_valid: null })
+        .where('org_id', '=', orgId)
+        .where(inList(dialect, 'id', ids))
+        .execute();
+    },
+
     async insert(row: NewProductRow): Promise<void> {
       await db.insertInto('products').values(writable(row)).execute();
       if (dialect === 'sqlite') await indexNewSearchRows(db, [row.id]);
