@@ -206,8 +206,11 @@ async function writeBatch(
   }
   // Rows that give up their stored GTIN release it first: another row of the batch may take it, and
   // that row may come first in the writes whatever the order (a row can change again after giving it up).
-  const moved = [...touched.values()].filter((r) => !newIds.has(r.id) && state.get(r.id)?.gtin14 && state.get(r.id)!.gtin14 !== r.gtin14);
-  await repo.releaseGtins(orgId, moved.map((r) => r.id));
+  const moved = [...touched.values()].flatMap((r) => {
+    const stored = newIds.has(r.id) ? undefined : state.get(r.id)?.gtin14;
+    return stored && stored !== r.gtin14 ? [r.id] : [];
+  });
+  await repo.releaseGtins(orgId, moved);
   await repo.upsertMany([...touched.values()], newIds);
   await createStatsRepository(trx).adjust(orgId, { total_products: out.created });
 }

@@ -78,7 +78,7 @@ function safeJson(text: string): unknown {
 }
 
 /** Checks one source row: everything about a row that needs no database. */
-export function prepareRow(item: SourceRow): PreparedRow {
+function prepareRow(item: SourceRow): PreparedRow {
   if ('error' in item) return item;
   try {
     const fields = fieldsOf(item.record);
@@ -99,7 +99,7 @@ export interface PreparedBatch {
   bytesRead?: number;
 }
 
-export function openSource(source: ImportSource): Readable {
+function openSource(source: ImportSource): Readable {
   return 'path' in source && typeof source.path === 'string' && !('pipe' in source)
     ? fs.createReadStream(source.path, { highWaterMark: 256 * 1024 })
     : (source as Readable);

@@ -127,9 +127,9 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
 /** Reads until the first line ends, picks the delimiter that occurs most in it, and puts the bytes back. */
 async function sniffDelimiter(stream: Readable): Promise<string> {
   let head = '';
-  const chunks: Buffer[] = [];
+  const chunks: Array<Buffer | string> = [];
   for (;;) {
-    const chunk: Buffer | null = stream.read();
+    const chunk: Buffer | string | null = stream.read(); // a string from an object-mode stream
     if (chunk === null) {
       if (stream.readableEnded || stream.destroyed) break;
       await new Promise<void>((resolve) => {
@@ -147,7 +147,7 @@ async function sniffDelimiter(stream: Readable): Promise<string> {
     }
     chunks.push(chunk);
     // Only the start of a chunk: a chunk may be the whole (large) file.
-    head += (typeof chunk === 'string' ? chunk : chunk.subarray(0, 65_536)).slice(0, 65_536).toString();
+    head += typeof chunk === 'string' ? chunk.slice(0, 65_536) : chunk.subarray(0, 65_536).toString('utf8');
     if (head.includes('\n') || head.length > 65_536) break;
   }
   for (let i = chunks.length - 1; i >= 0; i--) stream.unshift(chunks[i]!);
