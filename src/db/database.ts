@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { Dialect } from './dialect.js';
 import { statementNameOf } from './prepared.js';
+import { registerSqlite } from './sqlite-direct.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
 
@@ -63,43 +64,10 @@ function openSqlite(file: string, mmapBytes: number): Database {
   // cache's, shared and reclaimable, but they count in RSS, so one-shot commands do not map).
   // SQLite caps the map at its compile-time limit (2 GiB in better-sqlite3); beyond it, pages are read.
   connection.pragma(`mmap_size = ${Math.max(0, Math.floor(mmapBytes))}`);
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
-  sqliteConnections.set(db.getExecutor().adapter, connection);
+  const statements = withStatementCache(connection);
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) });
+  registerSqlite(db, connection, statements);
   return wrap(db, 'sqlite');
-}
-
-/** better-sqlite3 connections by the adapter of their Kysely instance (shared by its transactions). */
-const sqliteConnections = new WeakMap<object, SQLite.Database>();
-
-/**
- * The better-sqlite3 connection behind a SQLite Kysely transaction, for the bulk paths where building
- * a query per row costs more than running it. Only inside a transaction: the caller then holds
- * Kysely's lock on the one connection, so no other query can interleave with the raw statements.
- */
-export function sqliteConnectionOf(trx: { getExecutor(): { adapter: object }; isTransaction: boolean }): SQLite.Database {
-  const connection = sqliteConnections.get(trx.getExecutor().adapter);
-  if (!connection) throw new Error('sqliteConnectionOf: not a SQLite database');
-  // Both: the caller holds a Kysely transaction (so the connection lock), and SQLite is in it.
-  if (!trx.isTransaction || !connection.inTransaction) throw new Error('sqliteConnectionOf: call it with a transaction');
-  return connection;
-}
-
-/**
- * A function that answers whether another connection (another process, say `dpp keys revoke`) has
- * committed to this SQLite file since it was last called: `PRAGMA data_version` moves only for
- * commits of other connections, and reading it costs about a microsecond.
- */
-export function sqliteChangeWatcher(db: { getExecutor(): { adapter: object } }): () => boolean {
-  const connection = sqliteConnections.get(db.getExecutor().adapter);
-  if (!connection) throw new Error('sqliteChangeWatcher: not a SQLite database');
-  const statement = connection.prepare('pragma data_version').pluck();
-  let last = statement.get();
-  return () => {
-    const now = statement.get();
-    if (now === last) return false;
-    last = now;
-    return true;
-  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { sqliteReadNow } from './sqlite-direct.js';
 
 type Db = Pick<Kysely<any>, 'executeQuery' | 'getExecutor'>;
 
@@ -45,6 +46,8 @@ export function preparedQuery<DB, Row, Name extends string>(
       const slot = slots[i];
       return slot === undefined ? p : values[slot];
     });
+    const now = sqliteReadNow(db, query.sql, parameters);
+    if (now) return now as Row[];
     const result = await db.executeQuery<Row>(CompiledQuery.raw(query.sql, parameters) as CompiledQuery<Row>);
     return result.rows;
   };

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { sqliteChangeWatcher } from '../../db/database.js';
+import { sqliteChangeWatcher } from '../../db/sqlite-direct.js';
 import { dialectOf } from '../../db/dialect.js';
 import type { ApiKeyRow, Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';

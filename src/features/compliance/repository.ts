@@ -93,10 +93,10 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
     async findProductWithRecord(orgId: string, productId: string) {
       const [row] = await productWithRecord(db, { orgId, productId });
       if (!row) return undefined;
-      const { p_id, p_title, p_ean, ...record } = row;
+      // The row doubles as the record (its three p_ columns are extra): copying it cost more than the read.
       return {
-        product: { id: p_id, title: p_title, ean: p_ean },
-        record: record.product_id ? (record as ComplianceRow) : undefined,
+        product: { id: row.p_id, title: row.p_title, ean: row.p_ean },
+        record: row.product_id ? (row as ComplianceRow) : undefined,
       };
     },
 

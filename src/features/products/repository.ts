@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type SQLite from 'better-sqlite3';
-import { sqliteConnectionOf } from '../../db/database.js';
+import { sqliteConnectionOf } from '../../db/sqlite-direct.js';
 import { dialectOf, type Dialect } from '../../db/dialect.js';
 import type { NewProductRow, ProductRow, Schema } from '../../db/schema.js';
 import { foldForSearch } from '../../lib/text.js';

@@ -1,0 +1,68 @@
+import type SQLite from 'better-sqlite3';
+import type { SqliteDatabase } from 'kysely';
+
+/**
+ * Direct access to the better-sqlite3 connection behind a SQLite Kysely instance, for the few paths
+ * where Kysely's per-query work costs more than SQLite's: bulk writes, the hottest reads, and the
+ * check for other processes' commits. Every function names the condition under which it is safe.
+ */
+
+type HasAdapter = { getExecutor(): { adapter: object } };
+
+/** better-sqlite3 connections by the adapter of their Kysely instance (shared by its transactions). */
+const sqliteConnections = new WeakMap<object, SQLite.Database>();
+/** Their statement caches (the same statements Kysely runs). */
+const sqliteStatements = new WeakMap<object, SqliteDatabase>();
+
+/** Called once per SQLite Kysely instance, by database.ts, as it opens the file. */
+export function registerSqlite(db: HasAdapter, connection: SQLite.Database, statements: SqliteDatabase): void {
+  sqliteConnections.set(db.getExecutor().adapter, connection);
+  sqliteStatements.set(db.getExecutor().adapter, statements);
+}
+
+/**
+ * Runs a read-only statement on the SQLite connection at once, skipping Kysely's connection lock and
+ * its promise chain (a third of a passport GET's time went there). Safe only while no transaction is
+ * open on the connection: better-sqlite3 is synchronous, so outside a transaction nothing half-done can
+ * be seen. Returns undefined when that does not hold (PostgreSQL, or a transaction is open, whose
+ * uncommitted writes must not be read): the caller then goes through Kysely and waits its turn.
+ */
+export function sqliteReadNow(db: HasAdapter, sql: string, parameters: readonly unknown[]): unknown[] | undefined {
+  const adapter = db.getExecutor().adapter;
+  const connection = sqliteConnections.get(adapter);
+  if (!connection || connection.inTransaction) return undefined;
+  const statement = sqliteStatements.get(adapter)!.prepare(sql);
+  if (!statement.reader) throw new Error('sqliteReadNow: not a read statement');
+  return statement.all(parameters);
+}
+
+/**
+ * The better-sqlite3 connection behind a SQLite Kysely transaction, for the bulk paths where building
+ * a query per row costs more than running it. Only inside a transaction: the caller then holds
+ * Kysely's lock on the one connection, so no other query can interleave with the raw statements.
+ */
+export function sqliteConnectionOf(trx: { getExecutor(): { adapter: object }; isTransaction: boolean }): SQLite.Database {
+  const connection = sqliteConnections.get(trx.getExecutor().adapter);
+  if (!connection) throw new Error('sqliteConnectionOf: not a SQLite database');
+  // Both: the caller holds a Kysely transaction (so the connection lock), and SQLite is in it.
+  if (!trx.isTransaction || !connection.inTransaction) throw new Error('sqliteConnectionOf: call it with a transaction');
+  return connection;
+}
+
+/**
+ * A function that answers whether another connection (another process, say `dpp keys revoke`) has
+ * committed to this SQLite file since it was last called: `PRAGMA data_version` moves only for
+ * commits of other connections, and reading it costs about a microsecond.
+ */
+export function sqliteChangeWatcher(db: HasAdapter): () => boolean {
+  const connection = sqliteConnections.get(db.getExecutor().adapter);
+  if (!connection) throw new Error('sqliteChangeWatcher: not a SQLite database');
+  const statement = connection.prepare('pragma data_version').pluck();
+  let last = statement.get();
+  return () => {
+    const now = statement.get();
+    if (now === last) return false;
+    last = now;
+    return true;
+  };
+}
