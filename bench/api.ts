@@ -6,7 +6,9 @@
  *   2. GET /api/v1/compliance/dpp/products?search=<word>   a title word in ~1–2% of the products
  *   3. GET /api/v1/compliance/dpp/products?has_dpp=true&page=200
  *   4. GET /api/v1/compliance/dpp/stats
- *   5. a bare Fastify process answering a real passport from memory (the ceiling)
+ *   5. 2–4 again on a second service process with its result cache off (RESULT_CACHE_ITEMS=0): the cost
+ *      of a request that is not a repeat, since 2–4 repeat one URL and so hit the cache after the first
+ *   6. a bare Fastify process answering a real passport from memory (the ceiling)
  *
  *   npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products 1000000] [--duration 10]
  *                        [--warmup 2] [--connections 32] [--threads 2] [--quiet-wait 180] [--profile] [--explain] [--keep] [--skip-build]
@@ -18,7 +20,8 @@
  * --reuse-sqlite DIR / --reuse-postgres DIR measure such a kept database again without seeding (and keep it).
  * --service-root DIR runs DIR/dist/cli.js as the service (built there; e.g. a checkout with a candidate change).
  * --rounds N runs the scenarios N times in turn and reports medians (this machine's speed drifts by ±30 %).
- * --only passport,bare runs just those scenarios (names: passport, search, list, stats, bare).
+ * --only passport,bare runs just those scenarios (names: passport, search, list, stats, search-uncached,
+ * list-uncached, stats-uncached, bare).
  * --explain prints the plans and in-process timings of the queries behind scenarios (also done when a target fails).
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  * Logs, plans, profiles and a JSON summary go to bench/results/api-<timestamp>/ (git-ignored);
@@ -392,12 +395,22 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     // ---- wrk
     const idScript = randomIdScript(tmp, idsFile, '/api/v1/compliance/dpp/');
     const fixed = fixedScript(tmp);
-    const scenarios: Array<{ name: string; label: string; bare: boolean; path: string; script: string }> = [
-      { name: 'passport', label: 'GET /compliance/dpp/{id}', bare: false, path: `/api/v1/compliance/dpp/${sample[0]}`, script: idScript },
-      { name: 'search', label: `GET /compliance/dpp/products?search=${imported.search.word}`, bare: false, path: searchPath, script: fixed },
-      { name: 'list', label: 'GET /compliance/dpp/products?has_dpp=true&page=200', bare: false, path: listPath, script: fixed },
-      { name: 'stats', label: 'GET /compliance/dpp/stats', bare: false, path: '/api/v1/compliance/dpp/stats', script: fixed },
-      { name: 'bare', label: 'bare Fastify, passport from memory', bare: true, path: `/api/v1/compliance/dpp/${sample[0]}`, script: idScript },
+    // The same service with its result cache off: what a search, list or stats request costs when it
+    // is not a repeat (the cached scenarios above repeat one URL, so after the first request they hit).
+    const uncachedPort = await freePort();
+    const uncached = await startServer([cli, 'serve'], { ...env, PORT: String(uncachedPort), RESULT_CACHE_ITEMS: '0' }, o.serviceRoot, uncachedPort, '/readyz');
+    servers.push(uncached);
+
+    type Target = 'service' | 'uncached' | 'bare';
+    const scenarios: Array<{ name: string; label: string; target: Target; path: string; script: string }> = [
+      { name: 'passport', label: 'GET /compliance/dpp/{id}', target: 'service', path: `/api/v1/compliance/dpp/${sample[0]}`, script: idScript },
+      { name: 'search', label: `GET /compliance/dpp/products?search=${imported.search.word}`, target: 'service', path: searchPath, script: fixed },
+      { name: 'list', label: 'GET /compliance/dpp/products?has_dpp=true&page=200', target: 'service', path: listPath, script: fixed },
+      { name: 'stats', label: 'GET /compliance/dpp/stats', target: 'service', path: '/api/v1/compliance/dpp/stats', script: fixed },
+      { name: 'search-uncached', label: '  same search, result cache off', target: 'uncached', path: searchPath, script: fixed },
+      { name: 'list-uncached', label: '  same list page, result cache off', target: 'uncached', path: listPath, script: fixed },
+      { name: 'stats-uncached', label: '  same stats, result cache off', target: 'uncached', path: '/api/v1/compliance/dpp/stats', script: fixed },
+      { name: 'bare', label: 'bare Fastify, passport from memory', target: 'bare', path: `/api/v1/compliance/dpp/${sample[0]}`, script: idScript },
     ];
     const results: Scenario[] = [];
     const profiles: string[] = [];
@@ -405,12 +418,13 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     if (o.rounds > 1) log(`  round ${round} of ${o.rounds}`);
     for (const s of scenarios) {
       if (o.only && !o.only.includes(s.name)) continue;
-      if (o.profile && !s.bare) {
+      const profiled = o.profile && s.target === 'service';
+      if (profiled) {
         await service.stop();
         servers.splice(servers.indexOf(service), 1);
         service = await startService(s.name);
       }
-      const target = s.bare ? bare : service;
+      const target = { service, uncached, bare }[s.target];
       const common = { url: target.url + s.path, script: s.script, threads: o.threads, connections: o.connections, headers: auth };
       if (o.quietWait > 0) {
         const q = await waitQuiet(o.quietWait);
@@ -420,7 +434,7 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
       const meter = cpuMeter(target.child.pid!);
       const result = await runWrk({ ...common, seconds: o.duration });
       const cpu = meter(schema ? await backendPids(schema) : []);
-      if (o.profile && !s.bare) {
+      if (profiled) {
         await service.stop();
         servers.splice(servers.indexOf(service), 1);
         const dir = profDir(s.name);

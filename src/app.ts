@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { createResultCache } from './db/result-cache.js';
 import { createAccessService } from './features/access/service.js';
 import { createCatalogView } from './features/compliance/catalog-view.js';
 import { complianceRoutes } from './features/compliance/routes.js';
@@ -74,7 +75,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   const access = createAccessService(database.db);
   const products = createProductService(database.db);
   const compliance = createComplianceService(database.db, database.dialect);
-  const catalog = createCatalogView(database.db, database.dialect);
+  const catalog = createCatalogView(database.db, database.dialect, createResultCache(database.db, database.dialect, config.resultCacheItems));
   const generator = createGenerateService(database.db, compliance, {
     threshold: config.extractionApplyThreshold,
     defaultProvider: config.extractionProvider,

@@ -47,6 +47,8 @@ export interface Config {
   readonly llmMaxRetries: number;
   /** Characters of document text sent to an LLM at most (long documents are shortened page by page). */
   readonly llmMaxInputChars: number;
+  /** List items (plus one per stats answer) the result cache may hold; 0 turns it off. */
+  readonly resultCacheItems: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -169,5 +171,6 @@ export function loadConfig(env: Env = process.env): Config {
     llmTimeoutMs: integer(env, 'LLM_TIMEOUT_MS', 60_000, 100, 3_600_000),
     llmMaxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
     llmMaxInputChars: integer(env, 'LLM_MAX_INPUT_CHARS', 60_000, 1000, 2_000_000),
+    resultCacheItems: integer(env, 'RESULT_CACHE_ITEMS', 20_000, 0, 10_000_000),
   });
 }

@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Dialect } from '../../src/db/dialect.js';
 import type { Schema } from '../../src/db/schema.js';
 import { createAccessRepository } from '../../src/features/access/repository.js';
+import { createResultCache } from '../../src/db/result-cache.js';
 import { createCatalogView } from '../../src/features/compliance/catalog-view.js';
 import { createComplianceService } from '../../src/features/compliance/service.js';
 
@@ -49,7 +50,8 @@ export async function explainEndpoints(target: ExplainTarget, input: ExplainInpu
     pool = new pg.Pool({ connectionString: target.databaseUrl, max: 2, options: `-c search_path=${target.pgSchema}` });
     db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), log });
   }
-  const catalog = createCatalogView(db, target.dialect);
+  // No result cache: these are the timings of the queries themselves.
+  const catalog = createCatalogView(db, target.dialect, createResultCache(db, target.dialect, 0));
   const compliance = createComplianceService(db, target.dialect);
   const access = createAccessRepository(db);
 

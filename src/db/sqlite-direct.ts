@@ -66,3 +66,18 @@ export function sqliteChangeWatcher(db: HasAdapter): () => boolean {
     return true;
   };
 }
+
+/**
+ * A reader of a value that moves whenever the data in the SQLite file may have changed: the rows this
+ * connection has changed so far (`total_changes()`, committed or not) and the commits of every other
+ * connection (`data_version`). Reads no table data, so it is safe inside or outside a transaction.
+ */
+export function sqliteChangeCounter(db: HasAdapter): () => string {
+  const connection = sqliteConnections.get(db.getExecutor().adapter);
+  if (!connection) throw new Error('sqliteChangeCounter: not a SQLite database');
+  const statement = connection.prepare('select total_changes(), data_version from pragma_data_version').raw();
+  return () => {
+    const [changes, version] = statement.get() as [number, number];
+    return `${changes}:${version}`;
+  };
+}

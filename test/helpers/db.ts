@@ -19,6 +19,13 @@ export interface TestDatabase extends Database {
   dispose(): Promise<void>;
   /** The SQLite file (SQLite only), for tests that open a second connection to it. */
   file?: string;
+  /** The PostgreSQL schema (PostgreSQL only), likewise. */
+  pgSchema?: string;
+}
+
+/** A second, independent connection to a test database, as another process would open it. */
+export function openSecondConnection(t: TestDatabase): Promise<Database> {
+  return t.file ? createDatabase({ sqliteFile: t.file }) : createDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: t.pgSchema!, poolSize: 1 });
 }
 
 /** A fresh, migrated database: a temp SQLite file, or a new PostgreSQL schema. */
@@ -42,6 +49,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   await database.migrate();
   return {
     ...database,
+    pgSchema: schema,
     async dispose() {
       await database.close();
       const client = new pg.Client({ connectionString: TEST_DATABASE_URL });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../db/dialect.js';
+import type { ResultCache } from '../../db/result-cache.js';
 import type { Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
 import { parseGtin } from '../../lib/gtin.js';
@@ -11,8 +12,10 @@ import type { ListQueryInput } from './schemas.js';
 /**
  * The catalog seen through its passports: the DPP product list and the coverage stats.
  * Totals come from the per-organisation counters whenever no search narrows the list.
+ * Answers go through `results`, which serves a repeated request without querying for as long as
+ * nothing in the database has changed (a dashboard polling stats, a page the user goes back to).
  */
-export function createCatalogView(db: Kysely<Schema>, dialect: Dialect) {
+export function createCatalogView(db: Kysely<Schema>, dialect: Dialect, results: ResultCache) {
   const repo = createComplianceRepository(db, dialect);
   const statsRepo = createStatsRepository(db);
 
@@ -53,40 +56,51 @@ export function createCatalogView(db: Kysely<Schema>, dialect: Dialect) {
     return c.total;
   }
 
+  async function readList(orgId: string, filter: ListFilter, query: ListQueryInput) {
+    const needsCount = filter.search !== undefined;
+    const [page, c] = await Promise.all([
+      repo.listProducts(orgId, filter, query.per_page, (query.page - 1) * query.per_page, needsCount),
+      needsCount ? undefined : counters(orgId),
+    ]);
+    const published = page.items.filter((i) => i.dpp_status === 'published').map((i) => i.id);
+    const flags = await repo.unpublishedFlags(published);
+    return {
+      items: page.items.map((i) => ({
+        product_id: i.id,
+        title: i.title,
+        ean: i.ean,
+        dpp_status: i.dpp_status as 'draft' | 'complete' | 'published' | null,
+        has_unpublished_changes: flags.get(i.id) ?? false,
+        updated_at: i.updated_at,
+      })),
+      total: page.total ?? countedTotal(c!, filter),
+      page: query.page,
+      per_page: query.per_page,
+    };
+  }
+
+  async function readStats(orgId: string) {
+    const [c, certs] = await Promise.all([counters(orgId), statsRepo.readCertifications(orgId)]);
+    return {
+      total_products: c.total,
+      with_dpp: c.withDpp,
+      fill_rate_pct: c.total === 0 ? 0 : Math.round((c.withDpp / c.total) * 1000) / 10,
+      certifications: Object.fromEntries(certs.map((r) => [r.code, Number(r.products)])),
+      by_status: c.byStatus,
+    };
+  }
+
   return {
-    async list(orgId: string, query: ListQueryInput) {
+    /** The DPP product list; a bad filter is a 400 before anything is read. */
+    list(orgId: string, query: ListQueryInput) {
       const filter = filterOf(query);
-      const needsCount = filter.search !== undefined;
-      const [page, c] = await Promise.all([
-        repo.listProducts(orgId, filter, query.per_page, (query.page - 1) * query.per_page, needsCount),
-        needsCount ? undefined : counters(orgId),
-      ]);
-      const published = page.items.filter((i) => i.dpp_status === 'published').map((i) => i.id);
-      const flags = await repo.unpublishedFlags(published);
-      return {
-        items: page.items.map((i) => ({
-          product_id: i.id,
-          title: i.title,
-          ean: i.ean,
-          dpp_status: i.dpp_status as 'draft' | 'complete' | 'published' | null,
-          has_unpublished_changes: flags.get(i.id) ?? false,
-          updated_at: i.updated_at,
-        })),
-        total: page.total ?? countedTotal(c!, filter),
-        page: query.page,
-        per_page: query.per_page,
-      };
+      // Keyed by the normalised filter, so "Tizen" and "tizen " share an entry; weighed by page size.
+      const key = JSON.stringify(['list', orgId, filter, query.page, query.per_page]);
+      return results.get(key, query.per_page + 1, () => readList(orgId, filter, query));
     },
 
-    async stats(orgId: string) {
-      const [c, certs] = await Promise.all([counters(orgId), statsRepo.readCertifications(orgId)]);
-      return {
-        total_products: c.total,
-        with_dpp: c.withDpp,
-        fill_rate_pct: c.total === 0 ? 0 : Math.round((c.withDpp / c.total) * 1000) / 10,
-        certifications: Object.fromEntries(certs.map((r) => [r.code, Number(r.products)])),
-        by_status: c.byStatus,
-      };
+    stats(orgId: string) {
+      return results.get(JSON.stringify(['stats', orgId]), 1, () => readStats(orgId));
     },
   };
 }
