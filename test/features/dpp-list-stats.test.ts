@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { dialects } from '../helpers/db.js';
+import { dialects, openSecondConnection } from '../helpers/db.js';
 
 const COMPLETE = {
   manufacturer: 'Ma Marque',
@@ -125,6 +125,35 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
       await add(b, 'Walnut bookcase');
       expect(await total(a)).toBe(2); // now each match's organisation is checked
       expect(await total(b)).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('answers a repeated list or stats from its result cache, never stale and never another organisation’s', async () => {
+    const fresh = await createTestApp(dialect);
+    try {
+      const [a, b] = [await fresh.key('cache-a'), await fresh.key('cache-b')];
+      const get = async (k: string, url: string) => (await fresh.call(k, { method: 'GET', url })).json();
+      await fresh.call(a, { method: 'POST', url: '/api/v1/products', payload: { title: 'Walnut desk' } });
+      await fresh.call(b, { method: 'POST', url: '/api/v1/products', payload: { title: 'Walnut bench' } });
+      const search = '/api/v1/compliance/dpp/products?search=walnut';
+      expect((await get(a, search)).items.map((i: { title: string }) => i.title)).toEqual(['Walnut desk']);
+      // Same URL, other organisation: its own answer, not the one just cached.
+      expect((await get(b, search)).items.map((i: { title: string }) => i.title)).toEqual(['Walnut bench']);
+      expect((await get(a, '/api/v1/compliance/dpp/stats')).total_products).toBe(1);
+
+      // Another process changes the data behind both answers (here: the counters and a title).
+      const other = await openSecondConnection(fresh.database);
+      try {
+        const orgA = await other.db.selectFrom('organisations').select('id').where('slug', '=', 'cache-a').executeTakeFirstOrThrow();
+        await other.db.updateTable('org_stats').set((eb) => ({ total_products: eb('total_products', '+', 1000) })).where('org_id', '=', orgA.id).execute();
+        await other.db.updateTable('products').set({ title: 'Walnut desk, oiled' }).where('org_id', '=', orgA.id).execute();
+      } finally {
+        await other.close();
+      }
+      expect((await get(a, '/api/v1/compliance/dpp/stats')).total_products).toBe(1001);
+      expect((await get(a, search)).items.map((i: { title: string }) => i.title)).toEqual(['Walnut desk, oiled']);
     } finally {
       await fresh.close();
     }
