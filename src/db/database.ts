@@ -5,7 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationRe
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import type { Dialect } from './dialect.js';
-import { statementNameOf } from './prepared.js';
+import { registerPostgres } from './pg-direct.js';
 import { registerSqlite } from './sqlite-direct.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
@@ -105,22 +105,9 @@ async function openPostgres(url: string, schema: string | undefined, max: number
     max,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
-  pool.on('connect', useNamedStatements);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  registerPostgres(db, pool);
   return wrap(db, 'postgres');
-}
-
-/**
- * Sends the SQL of `preparedQuery`s as named statements on this connection: PostgreSQL then parses
- * and plans each once per connection instead of on every request. Other SQL goes as before.
- */
-function useNamedStatements(client: pg.PoolClient) {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
-    const name = typeof text === 'string' ? statementNameOf(text) : undefined;
-    if (name) return callback === undefined ? query({ name, text, values }) : query({ name, text, values }, callback);
-    return callback === undefined ? (values === undefined ? query(text) : query(text, values)) : query(text, values, callback);
-  }) as typeof client.query;
 }
 
 function wrap(db: Kysely<Schema>, dialect: Dialect): Database {

@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type RawBuilder } from 'kysely';
 /**
  * The named places where SQLite and PostgreSQL differ. Everything else is one query for both.
  */
@@ -33,6 +33,20 @@ export const MAX_PARAMS = 30_000;
 /** Column type for a float: SQLite REAL is 8 bytes already; PostgreSQL's `real` would be 4. */
 export function floatColumn(dialect: Dialect): 'real' | 'double precision' {
   return dialect === 'sqlite' ? 'real' : 'double precision';
+}
+
+/**
+ * A JSON object built in SQL from `[key, expression]` pairs (`json_build_object` on PostgreSQL,
+ * `json_object` on SQLite). Read it back with `jsonValue`.
+ */
+export function jsonObject(dialect: Dialect, pairs: ReadonlyArray<readonly [string, Expression<unknown>]>): RawBuilder<unknown> {
+  const fn = sql.raw(dialect === 'postgres' ? 'json_build_object' : 'json_object');
+  return sql`${fn}(${sql.join(pairs.map(([key, value]) => sql`${sql.lit(key)}, ${value}`))})`;
+}
+
+/** A JSON value as a driver returns it: node-pg has parsed it already, better-sqlite3 gives its text. */
+export function jsonValue<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 
 /** Which dialect a Kysely instance (or transaction) speaks, read from its adapter. */

@@ -1,18 +1,11 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { pgReadNow } from './pg-direct.js';
 import { sqliteReadNow } from './sqlite-direct.js';
 
-type Db = Pick<Kysely<any>, 'executeQuery' | 'getExecutor'>;
+type Db = Pick<Kysely<any>, 'executeQuery' | 'getExecutor' | 'isTransaction'>;
 
-/** SQL text of every prepared query → its server-side statement name (PostgreSQL; see below). */
+/** SQL text of every prepared query → its server-side statement name on PostgreSQL. */
 const statementNames = new Map<string, string>();
-
-/**
- * The PostgreSQL statement name for a prepared query's SQL, or undefined for any other SQL. The pool
- * (see database.ts) sends these as named statements, so each connection parses and plans them once.
- */
-export function statementNameOf(sql: string): string | undefined {
-  return statementNames.get(sql);
-}
 
 /**
  * A query built and compiled once per database, then run with new parameter values: for the hottest
@@ -29,7 +22,7 @@ export function preparedQuery<DB, Row, Name extends string>(
   build: (db: Kysely<DB>, param: (name: Name) => string) => Compilable<Row>,
 ): (db: Db, values: Record<Name, unknown>) => Promise<Row[]> {
   // Compiled per adapter: one per database, shared by its transactions (they compile alike).
-  const compiled = new WeakMap<object, { query: CompiledQuery<Row>; slots: Array<Name | undefined> }>();
+  const compiled = new WeakMap<object, { query: CompiledQuery<Row>; name: string; slots: Array<Name | undefined> }>();
   const marker = `\u0000param\u0000`;
   return async (db, values) => {
     const adapter = db.getExecutor().adapter;
@@ -38,16 +31,19 @@ export function preparedQuery<DB, Row, Name extends string>(
       const query = build(db as Kysely<DB>, (name) => marker + name).compile();
       if (!statementNames.has(query.sql)) statementNames.set(query.sql, `dpp_${statementNames.size + 1}`);
       const slots = query.parameters.map((p) => (typeof p === 'string' && p.startsWith(marker) ? (p.slice(marker.length) as Name) : undefined));
-      entry = { query, slots };
+      entry = { query, name: statementNames.get(query.sql)!, slots };
       compiled.set(adapter, entry);
     }
-    const { query, slots } = entry;
+    const { query, name, slots } = entry;
     const parameters = query.parameters.map((p, i) => {
       const slot = slots[i];
       return slot === undefined ? p : values[slot];
     });
+    // Outside a transaction, straight to the driver (see each function); inside one, through Kysely.
     const now = sqliteReadNow(db, query.sql, parameters);
     if (now) return now as Row[];
+    const pooled = pgReadNow(db, name, query.sql, parameters);
+    if (pooled) return (await pooled) as Row[];
     const result = await db.executeQuery<Row>(CompiledQuery.raw(query.sql, parameters) as CompiledQuery<Row>);
     return result.rows;
   };

