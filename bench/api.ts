@@ -425,7 +425,8 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
         service = await startService(s.name);
       }
       const target = { service, uncached, bare }[s.target];
-      const common = { url: target.url + s.path, script: s.script, threads: o.threads, connections: o.connections, headers: auth };
+      // Uncached searches queue for seconds at 32 connections: measure them rather than time them out.
+      const common = { url: target.url + s.path, script: s.script, threads: o.threads, connections: o.connections, headers: auth, timeoutSec: s.target === 'uncached' ? 15 : 5 };
       if (o.quietWait > 0) {
         const q = await waitQuiet(o.quietWait);
         if (q.waited > 2.5) log(`  (waited ${q.waited.toFixed(0)} s for other work on the machine to stop; busy ${q.busyPct.toFixed(0)}% at start)`);

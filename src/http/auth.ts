@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { errors } from '../errors.js';
 import { hasScope, type Scope } from '../features/access/key-format.js';
 import type { AccessService, Principal } from '../features/access/service.js';
@@ -30,36 +30,34 @@ function bearer(request: FastifyRequest): string | undefined {
  * Authenticates every request of the encapsulated context it is registered in (the /api/v1 routes).
  * Runs at onRequest, before the body is read, so an unauthenticated upload costs nothing. A key
  * already in the key cache is checked synchronously (no promise per request on the hot path).
+ *
+ * Two hooks: the context's hook finds the caller (401), and each route gets its own hook, added as
+ * the route is registered, that checks the scope it needs (403). The needed scope is then known in
+ * advance: reading it from `request.routeOptions` on every request cost more than the key check.
  */
 export function installAuth(app: FastifyInstance, access: AccessService) {
   app.decorateRequest('principal', null);
-  const admit = (request: FastifyRequest, principal: Principal) => {
-    const needed: Scope =
-      request.routeOptions.config.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
-    if (!hasScope(principal.scopes, needed)) throw errors.forbidden(needed);
-    request.principal = principal;
-  };
   app.addHook('onRequest', (request, _reply, done) => {
     const key = bearer(request);
-    let cached: Principal | undefined;
-    try {
-      cached = access.authenticateCached(key);
-      if (cached) admit(request, cached);
-    } catch (e) {
-      return done(e as Error);
+    const cached = access.authenticateCached(key);
+    if (cached) {
+      request.principal = cached;
+      return done();
     }
-    if (cached) return done();
     access.authenticate(key).then(
       (principal) => {
-        let refused: Error | undefined;
-        try {
-          admit(request, principal);
-        } catch (e) {
-          refused = e as Error;
-        }
-        done(refused);
+        request.principal = principal;
+        done();
       },
       (e: Error) => done(e),
     );
+  });
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    const needed: Scope = route.config?.scope ?? (methods.every((m) => m === 'GET' || m === 'HEAD') ? 'read' : 'write');
+    const checkScope: onRequestHookHandler = (request, _reply, done) => {
+      done(hasScope(principalOf(request).scopes, needed) ? undefined : errors.forbidden(needed));
+    };
+    route.onRequest = [...[route.onRequest ?? []].flat(), checkScope];
   });
 }

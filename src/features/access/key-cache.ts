@@ -23,13 +23,13 @@ export function forgetKeys(): void {
  * `changedElsewhere` reports a change by another process or connection since it was last asked
  * (SQLite's `PRAGMA data_version`); when it does, everything cached is dropped.
  */
-export function createKeyCache(changedElsewhere: () => boolean) {
-  const rows = new LRUCache<string, ApiKeyRow>({ max: 10_000, ttl: KEY_CACHE_TTL_MS });
+export function createKeyCache<Entry extends { row: ApiKeyRow }>(changedElsewhere: () => boolean) {
+  const rows = new LRUCache<string, Entry>({ max: 10_000, ttl: KEY_CACHE_TTL_MS });
   let seen = generation;
   // Counts clears: a row read from the database before a clear may predate the change that caused it.
   let epoch = 0;
   return {
-    get(id: string): ApiKeyRow | undefined {
+    get(id: string): Entry | undefined {
       if (seen !== generation || changedElsewhere()) {
         rows.clear();
         seen = generation;
@@ -39,9 +39,9 @@ export function createKeyCache(changedElsewhere: () => boolean) {
     },
     /** The current epoch: take it before reading a row from the database, and pass it to `set`. */
     epoch: () => epoch,
-    /** Caches a row read at `readAt`, unless the cache was cleared since (the row may be stale). */
-    set(row: ApiKeyRow, readAt: number): void {
-      if (readAt === epoch && seen === generation) rows.set(row.id, row);
+    /** Caches a row's entry read at `readAt`, unless the cache was cleared since (the row may be stale). */
+    set(entry: Entry, readAt: number): void {
+      if (readAt === epoch && seen === generation) rows.set(entry.row.id, entry);
     },
   };
 }

@@ -33,10 +33,10 @@ export function hashKey(key: string): string {
   return hash('sha256', key, 'hex');
 }
 
-/** Compares a presented key with a stored hash in constant time. */
-export function keyMatches(key: string, storedHash: string): boolean {
+/** Compares a presented key with a stored hash (hex, or its bytes) in constant time. */
+export function keyMatches(key: string, storedHash: string | Buffer): boolean {
   const a = hash('sha256', key, 'buffer');
-  const b = Buffer.from(storedHash, 'hex');
+  const b = typeof storedHash === 'string' ? Buffer.from(storedHash, 'hex') : storedHash;
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
