@@ -52,6 +52,10 @@ describe.each(dialects)('API keys and organisations (%s)', (dialect) => {
     expect((await list(writer)).statusCode).toBe(403);
     expect((await create(admin)).statusCode).toBe(201);
     expect((await list(admin)).statusCode).toBe(200);
+    // HEAD (answered by every GET route) needs read like GET; the scope is bound to each route.
+    const head = (key: string) => t.call(key, { method: 'HEAD', url: '/api/v1/products' });
+    expect((await head(reader)).statusCode).toBe(200);
+    expect((await head(writer)).statusCode).toBe(403);
   });
 
   it('lists keys with prefix, scopes and last use, and a revoked key stops working at once', async () => {
