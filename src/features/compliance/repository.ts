@@ -102,7 +102,7 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
       const [found] = await productWithRecord(db, { orgId, productId });
       if (!found) return undefined;
       const row = jsonValue<ComplianceRow & { p_id: string; p_title: string; p_ean: string | null }>(found.row);
-      // The row doubles as the record (its three p_ columns are extra): copying it cost more than the read.
+      // The row doubles as the record (its three p_ columns are extra), so the hot path copies nothing.
       return {
         product: { id: row.p_id, title: row.p_title, ean: row.p_ean },
         record: row.product_id ? (row as ComplianceRow) : undefined,
