@@ -57,7 +57,7 @@ export async function explainEndpoints(target: ExplainTarget, input: ExplainInpu
 
   const endpoints: Array<[string, () => Promise<unknown>]> = [
     ['auth (every request): findKeyById', () => access.findKeyById(input.keyId)],
-    ['GET /compliance/dpp/{id}', () => compliance.getPassport(input.orgId, input.productId)],
+    ['GET /compliance/dpp/{id}', () => compliance.getPassportDocument(input.orgId, input.productId)],
     [`GET /compliance/dpp/products?search=${input.searchWord}`, () => catalog.list(input.orgId, { page: 1, per_page: 50, search: input.searchWord })],
     [
       `GET /compliance/dpp/products?has_dpp=true&page=${input.listPage}`,

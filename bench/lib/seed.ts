@@ -56,7 +56,8 @@ const BOOL_COLUMNS = ['reach_compliant', 'rohs_compliant', 'ce_marked', 'recycla
  */
 export function directRows(dialect: Dialect, orgId: string, product: ProductRef, values: ComplianceValues, status: Status, now: string) {
   const published = status === 'published';
-  if ((missingForComplete(values).length === 0) !== (status !== 'draft')) throw new Error(`values do not fit status ${status}`);
+  const missing = missingForComplete(values);
+  if ((missing.length === 0) !== (status !== 'draft')) throw new Error(`values do not fit status ${status}`);
   const record = {
     product_id: product.id,
     org_id: orgId,
@@ -72,6 +73,7 @@ export function directRows(dialect: Dialect, orgId: string, product: ProductRef,
     withdrawn_at: null,
     has_unpublished_changes: 0,
     updated_at: now,
+    missing_fields: JSON.stringify(missing),
   } as ComplianceRow;
   if (dialect === 'postgres') {
     const r = record as unknown as Record<string, unknown>;

@@ -14,7 +14,8 @@ export interface Database {
   readonly db: Kysely<Schema>;
   readonly dialect: Dialect;
   /** Runs every pending migration; safe to call from several processes at once. */
-  migrate(): Promise<MigrationResultSet>;
+  /** Migrates to the latest migration, or up or down to the one named (tests of a migration use that). */
+  migrate(target?: string): Promise<MigrationResultSet>;
   /** True when a trivial query answers (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -114,7 +115,7 @@ function wrap(db: Kysely<Schema>, dialect: Dialect): Database {
   return {
     db,
     dialect,
-    async migrate() {
+    async migrate(target) {
       // On PostgreSQL the migration tables live in the schema in use (search_path), named explicitly:
       // Kysely would otherwise find another schema's table of the same name and skip creating its own.
       const migrationTableSchema =
@@ -126,7 +127,7 @@ function wrap(db: Kysely<Schema>, dialect: Dialect): Database {
         provider: { getMigrations: async () => migrations(dialect) },
         ...(migrationTableSchema ? { migrationTableSchema } : {}),
       });
-      const result = await migrator.migrateToLatest();
+      const result = await (target ? migrator.migrateTo(target) : migrator.migrateToLatest());
       if (result.error) throw result.error;
       return result;
     },

@@ -37,16 +37,26 @@ export function floatColumn(dialect: Dialect): 'real' | 'double precision' {
 
 /**
  * A JSON object built in SQL from `[key, expression]` pairs (`json_build_object` on PostgreSQL,
- * `json_object` on SQLite). Read it back with `jsonValue`.
+ * `json_object` on SQLite).
  */
 export function jsonObject(dialect: Dialect, pairs: ReadonlyArray<readonly [string, Expression<unknown>]>): RawBuilder<unknown> {
   const fn = sql.raw(dialect === 'postgres' ? 'json_build_object' : 'json_object');
   return sql`${fn}(${sql.join(pairs.map(([key, value]) => sql`${sql.lit(key)}, ${value}`))})`;
 }
 
-/** A JSON value as a driver returns it: node-pg has parsed it already, better-sqlite3 gives its text. */
-export function jsonValue<T>(value: unknown): T {
-  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+/** A stored boolean (0/1 on SQLite) as a JSON true/false/null inside `jsonObject`. */
+export function jsonBool(dialect: Dialect, value: Expression<unknown>): RawBuilder<unknown> {
+  return dialect === 'postgres' ? sql`${value}` : sql`case when ${value} is null then null when ${value} then json('true') else json('false') end`;
+}
+
+/** JSON kept as text in a column, embedded as JSON (not as a string) inside `jsonObject`. */
+export function jsonFromText(dialect: Dialect, text: Expression<unknown>): RawBuilder<unknown> {
+  return dialect === 'postgres' ? sql`(${text})::json` : sql`json(${text})`;
+}
+
+/** A JSON value as text, whatever the dialect: node-pg would parse a `json` column, which costs when the text is what is wanted. */
+export function jsonAsText(dialect: Dialect, json: Expression<unknown>): RawBuilder<string> {
+  return dialect === 'postgres' ? sql<string>`(${json})::text` : sql<string>`${json}`;
 }
 
 /** Which dialect a Kysely instance (or transaction) speaks, read from its adapter. */

@@ -81,6 +81,8 @@ export interface ComplianceRecordsTable {
   withdrawn_at: string | null;
   has_unpublished_changes: number | boolean;
   updated_at: string;
+  /** JSON array: what keeps the passport from complete (`missingForComplete` of the values), kept with every change. */
+  missing_fields: string;
 }
 
 export interface ComplianceHistoryTable {

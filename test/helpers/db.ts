@@ -28,13 +28,13 @@ export function openSecondConnection(t: TestDatabase): Promise<Database> {
   return t.file ? createDatabase({ sqliteFile: t.file }) : createDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: t.pgSchema!, poolSize: 1 });
 }
 
-/** A fresh, migrated database: a temp SQLite file, or a new PostgreSQL schema. */
-export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase> {
+/** A fresh, migrated database (to the latest migration, or to `migrateTo`): a temp SQLite file, or a new PostgreSQL schema. */
+export async function createTestDatabase(dialect: Dialect, migrateTo?: string): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-test-'));
     const file = path.join(dir, 'test.sqlite');
     const database = await createDatabase({ sqliteFile: file });
-    await database.migrate();
+    await database.migrate(migrateTo);
     return {
       ...database,
       file,
@@ -46,7 +46,7 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   }
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const database = await createDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: schema, poolSize: 5 });
-  await database.migrate();
+  await database.migrate(migrateTo);
   return {
     ...database,
     pgSchema: schema,

@@ -5,6 +5,7 @@ import { passports } from './0002-passports.js';
 import { resolver } from './0003-resolver.js';
 import { jobsAndDocuments } from './0004-jobs-documents.js';
 import { leanProductIndexes } from './0005-lean-product-indexes.js';
+import { passportMissingFields } from './0006-passport-missing-fields.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -14,5 +15,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0003-resolver': resolver(),
     '0004-jobs-documents': jobsAndDocuments(dialect),
     '0005-lean-product-indexes': leanProductIndexes(dialect),
+    '0006-passport-missing-fields': passportMissingFields(),
   };
 }

@@ -1,7 +1,8 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { dialectOf, hasDppCondition, jsonObject, jsonValue, type Dialect } from '../../db/dialect.js';
+import { dialectOf, hasDppCondition, type Dialect } from '../../db/dialect.js';
 import { preparedQuery } from '../../db/prepared.js';
 import type { ComplianceRecordsTable, ComplianceRow, Schema } from '../../db/schema.js';
+import { passportDocumentSql } from './views.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
 
@@ -14,34 +15,14 @@ export interface ListFilter {
 /** Up to this many search matches, SQLite sorts the matches; above, it walks the list index. */
 const SORT_MATCHES_UP_TO = 5_000;
 
-const RECORD_COLUMNS = [
-  'product_id', 'org_id', 'dpp_id', 'passport_created_at', 'version', 'product_name', 'manufacturer',
-  'country_of_origin', 'materials', 'carbon_footprint_kg', 'recyclability_score', 'certifications',
-  'end_of_life_instructions', 'reach_compliant', 'rohs_compliant', 'ce_marked', 'weee_category',
-  'energy_class', 'recyclable', 'hazardous_substances', 'field_sources', 'published_version',
-  'published_at', 'withdrawn_at', 'has_unpublished_changes', 'updated_at',
-] as const satisfies ReadonlyArray<keyof ComplianceRecordsTable>;
-// Every column of the table is listed (a compile error names any that is missing).
-const recordColumnsComplete: Exclude<keyof ComplianceRecordsTable, (typeof RECORD_COLUMNS)[number]> extends never ? true : never = true;
-void recordColumnsComplete;
-
-const productWithRecord = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId' | 'productId') => string) =>
+/** The product's passport as JSON text (null without one) and its version, in one statement: the passport GET. */
+const passportDocument = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId' | 'productId') => string) =>
   db
-    .selectFrom('products')
-    .leftJoin('compliance_records', 'compliance_records.product_id', 'products.id')
-    // One JSON column, not 29: node-pg decodes every column of every row on its own, and for this
-    // row that cost more client CPU than the whole query (150 → 90 µs per passport GET); on SQLite
-    // it is as fast as separate columns. Every column is named, not `*`, so the shape never changes.
-    .select(
-      jsonObject(dialectOf(db), [
-        ...RECORD_COLUMNS.map((c) => [c, sql.ref(`compliance_records.${c}`)] as const),
-        ['p_id', sql.ref('products.id')],
-        ['p_title', sql.ref('products.title')],
-        ['p_ean', sql.ref('products.ean')],
-      ]).as('row'),
-    )
-    .where('products.org_id', '=', param('orgId'))
-    .where('products.id', '=', param('productId')),
+    .selectFrom('products as p')
+    .leftJoin('compliance_records as cr', 'cr.product_id', 'p.id')
+    .select([sql<number | null>`${sql.ref('cr.version')}`.as('version'), passportDocumentSql(dialectOf(db)).as('body')])
+    .where('p.org_id', '=', param('orgId'))
+    .where('p.id', '=', param('productId')),
 );
 
 /**
@@ -97,16 +78,10 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
         .executeTakeFirst();
     },
 
-    /** The product and its compliance record in one query (the passport GET is the hottest read). */
-    async findProductWithRecord(orgId: string, productId: string) {
-      const [found] = await productWithRecord(db, { orgId, productId });
-      if (!found) return undefined;
-      const row = jsonValue<ComplianceRow & { p_id: string; p_title: string; p_ean: string | null }>(found.row);
-      // The row doubles as the record (its three p_ columns are extra), so the hot path copies nothing.
-      return {
-        product: { id: row.p_id, title: row.p_title, ean: row.p_ean },
-        record: row.product_id ? (row as ComplianceRow) : undefined,
-      };
+    /** The passport GET's answer, rendered by the database; undefined when the product does not exist. */
+    async findPassportDocument(orgId: string, productId: string): Promise<{ version: number | null; body: string | null } | undefined> {
+      const [found] = await passportDocument(db, { orgId, productId });
+      return found;
     },
 
     findRecord(orgId: string, productId: string) {

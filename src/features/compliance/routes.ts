@@ -60,9 +60,10 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions
   app.get('/compliance/dpp/:product_id', {
     schema: { tags, summary: 'Get the DPP of a product', params: ProductIdParams, response: { 200: PassportSchema, ...ProblemResponses } },
   }, async (request, reply) => {
-    const passport = await compliance.getPassport(principalOf(request).orgId, request.params.product_id);
+    const passport = await compliance.getPassportDocument(principalOf(request).orgId, request.params.product_id);
     if (withEtag(request, reply, passport.version)) return reply.code(304).send();
-    return passport;
+    // JSON text rendered by the database in the shape of PassportSchema: sent as it is, not serialised again.
+    return reply.type('application/json; charset=utf-8').send(passport.body);
   });
 
   app.patch('/compliance/dpp/:product_id', {

@@ -9,7 +9,7 @@ import { ifMatchHolds } from './etag.js';
 import { columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
 import { createComplianceRepository } from './repository.js';
 import { missingForComplete, normalisePatch } from './rules.js';
-import { passportView, type PassportView } from './views.js';
+import { passportView } from './views.js';
 
 /** Who made a change and through what: shown in the history. */
 export interface Actor {
@@ -38,7 +38,8 @@ const preconditionFailed = (current: number) =>
     current_version: current,
   });
 
-function statusOf(row: Pick<ComplianceRow, 'passport_created_at' | 'published_version' | 'withdrawn_at'>, values: ComplianceValues): DppStatus | null {
+/** The status of a passport; null when the product has none. */
+export function statusOf(row: Pick<ComplianceRow, 'passport_created_at' | 'published_version' | 'withdrawn_at'>, values: ComplianceValues): DppStatus | null {
   if (!row.passport_created_at) return null;
   if (row.published_version !== null && !row.withdrawn_at) return 'published';
   return missingForComplete(values).length === 0 ? 'complete' : 'draft';
@@ -143,6 +144,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
         version: version + 1,
         passport_created_at: row?.passport_created_at ?? (createsPassport ? now : null),
         updated_at: now,
+        missing_fields: JSON.stringify(missingForComplete(after)),
       } as ComplianceRow;
       const sources = JSON.parse(next.field_sources) as Record<string, string>;
       for (const f of changed) sources[f] = options.actor.source;
@@ -179,14 +181,15 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
   return {
     change,
 
-    /** The full passport (working copy) of a product; 404 when the product has none. */
-    async getPassport(orgId: string, productId: string): Promise<PassportView> {
-      const found = await read.findProductWithRecord(orgId, productId);
+    /**
+     * The full passport (working copy) of a product as JSON text, shaped as `passportView`, and its
+     * version (for the ETag); 404 when the product has none.
+     */
+    async getPassportDocument(orgId: string, productId: string): Promise<{ version: number; body: string }> {
+      const found = await read.findPassportDocument(orgId, productId);
       if (!found) throw errors.notFound('Product', `Product ${productId} not found.`);
-      const { product, record: row } = found;
-      if (!row?.passport_created_at) throw noPassport(productId);
-      const values = valuesFromRow(row);
-      return passportView(product, row, values, statusOf(row, values)!);
+      if (found.body === null || found.version === null) throw noPassport(productId);
+      return { version: Number(found.version), body: found.body };
     },
 
     async getEnvironmental(orgId: string, productId: string) {
