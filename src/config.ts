@@ -49,6 +49,8 @@ export interface Config {
   readonly llmMaxInputChars: number;
   /** List items (plus one per stats answer) the result cache may hold; 0 turns it off. */
   readonly resultCacheItems: number;
+  /** SQLite: `serve` runs the passport GET's read on a thread of its own (see src/db/sqlite-reader.ts). */
+  readonly sqliteReaderThread: boolean;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -172,5 +174,6 @@ export function loadConfig(env: Env = process.env): Config {
     llmMaxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
     llmMaxInputChars: integer(env, 'LLM_MAX_INPUT_CHARS', 60_000, 1000, 2_000_000),
     resultCacheItems: integer(env, 'RESULT_CACHE_ITEMS', 20_000, 0, 10_000_000),
+    sqliteReaderThread: boolean(env, 'SQLITE_READER_THREAD', true),
   });
 }

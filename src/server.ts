@@ -16,7 +16,7 @@ export interface RunningServer {
  * listens, and stops gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close the DB).
  */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const database = await openConfiguredDatabase(config, { sqliteMmapBytes: 16 * 1024 ** 3 });
+  const database = await openConfiguredDatabase(config, { sqliteMmapBytes: 16 * 1024 ** 3, sqliteReaderThread: config.sqliteReaderThread });
   const app = await buildApp({ config, database });
 
   if (config.demoSeed) {

@@ -7,14 +7,17 @@ import pg from 'pg';
 import type { Dialect } from './dialect.js';
 import { registerPostgres } from './pg-direct.js';
 import { registerSqlite } from './sqlite-direct.js';
+import { startSqliteReader } from './sqlite-reader.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
 
 export interface Database {
   readonly db: Kysely<Schema>;
   readonly dialect: Dialect;
-  /** Runs every pending migration; safe to call from several processes at once. */
-  /** Migrates to the latest migration, or up or down to the one named (tests of a migration use that). */
+  /**
+   * Runs every pending migration (or migrates up or down to the one named: tests of a migration do);
+   * safe to call from several processes at once.
+   */
   migrate(target?: string): Promise<MigrationResultSet>;
   /** True when a trivial query answers (for /readyz). */
   ping(): Promise<boolean>;
@@ -30,6 +33,8 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** SQLite: bytes of the file to memory-map for reads (0: none). The server maps as much as SQLite allows. */
   sqliteMmapBytes?: number;
+  /** SQLite: run the hottest point reads on a reader thread (see sqlite-reader.ts). The server does. */
+  sqliteReaderThread?: boolean;
 }
 
 /** The SQLite file used when DATABASE_URL is unset. */
@@ -47,10 +52,10 @@ export function defaultSqliteFile(dataDir: string): string {
 export async function createDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.poolSize ?? 10);
   if (!options.sqliteFile) throw new Error('createDatabase needs databaseUrl or sqliteFile');
-  return openSqlite(options.sqliteFile, options.sqliteMmapBytes ?? 0);
+  return openSqlite(options.sqliteFile, options.sqliteMmapBytes ?? 0, options.sqliteReaderThread ?? false);
 }
 
-function openSqlite(file: string, mmapBytes: number): Database {
+function openSqlite(file: string, mmapBytes: number, readerThread: boolean): Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const connection = new SQLite(file);
   // WAL lets readers run beside the writer; NORMAL is durable across process crashes in WAL mode.
@@ -67,8 +72,16 @@ function openSqlite(file: string, mmapBytes: number): Database {
   connection.pragma(`mmap_size = ${Math.max(0, Math.floor(mmapBytes))}`);
   const statements = withStatementCache(connection);
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) });
-  registerSqlite(db, connection, statements);
-  return wrap(db, 'sqlite');
+  const reader = readerThread && file !== ':memory:' ? startSqliteReader(file, mmapBytes) : undefined;
+  registerSqlite(db, connection, statements, reader);
+  const database = wrap(db, 'sqlite');
+  return {
+    ...database,
+    async close() {
+      await reader?.close();
+      await database.close();
+    },
+  };
 }
 
 /**
@@ -146,7 +159,7 @@ function wrap(db: Kysely<Schema>, dialect: Dialect): Database {
 /** Opens the database the configuration names and brings its schema up to date. */
 export async function openConfiguredDatabase(
   config: { databaseUrl: string | undefined; dataDir: string },
-  options: { sqliteMmapBytes?: number } = {},
+  options: Pick<DatabaseOptions, 'sqliteMmapBytes' | 'sqliteReaderThread'> = {},
 ): Promise<Database> {
   const database = await createDatabase({ databaseUrl: config.databaseUrl, sqliteFile: defaultSqliteFile(config.dataDir), ...options });
   try {

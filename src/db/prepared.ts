@@ -1,6 +1,6 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import { pgReadNow } from './pg-direct.js';
-import { sqliteReadNow } from './sqlite-direct.js';
+import { sqliteReadNow, sqliteReadOffThread } from './sqlite-direct.js';
 
 type Db = Pick<Kysely<any>, 'executeQuery' | 'getExecutor' | 'isTransaction'>;
 
@@ -40,6 +40,8 @@ export function preparedQuery<DB, Row, Name extends string>(
       return slot === undefined ? p : values[slot];
     });
     // Outside a transaction, straight to the driver (see each function); inside one, through Kysely.
+    const offThread = sqliteReadOffThread(db, query.sql, parameters);
+    if (offThread) return (await offThread) as Row[];
     const now = sqliteReadNow(db, query.sql, parameters);
     if (now) return now as Row[];
     const pooled = pgReadNow(db, name, query.sql, parameters);

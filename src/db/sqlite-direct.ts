@@ -1,5 +1,6 @@
 import type SQLite from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
+import type { SqliteReader } from './sqlite-reader.js';
 
 /**
  * Direct access to the better-sqlite3 connection behind a SQLite Kysely instance, for the few paths
@@ -13,11 +14,26 @@ type HasAdapter = { getExecutor(): { adapter: object } };
 const sqliteConnections = new WeakMap<object, SQLite.Database>();
 /** Their statement caches (the same statements Kysely runs). */
 const sqliteStatements = new WeakMap<object, SqliteDatabase>();
+/** Their reader threads, where the server runs one. */
+const sqliteReaders = new WeakMap<object, SqliteReader>();
 
 /** Called once per SQLite Kysely instance, by database.ts, as it opens the file. */
-export function registerSqlite(db: HasAdapter, connection: SQLite.Database, statements: SqliteDatabase): void {
+export function registerSqlite(db: HasAdapter, connection: SQLite.Database, statements: SqliteDatabase, reader?: SqliteReader): void {
   sqliteConnections.set(db.getExecutor().adapter, connection);
   sqliteStatements.set(db.getExecutor().adapter, statements);
+  if (reader) sqliteReaders.set(db.getExecutor().adapter, reader);
+}
+
+/**
+ * Runs a read-only statement on the reader thread, when the database has a live one and no
+ * transaction is open on the main connection (a transaction's own writes are not committed, so the
+ * reader's connection could not see them). Undefined otherwise: the caller reads on the main thread.
+ */
+export function sqliteReadOffThread(db: HasAdapter, sql: string, parameters: readonly unknown[]): Promise<unknown[]> | undefined {
+  const adapter = db.getExecutor().adapter;
+  const reader = sqliteReaders.get(adapter);
+  if (!reader?.alive || sqliteConnections.get(adapter)!.inTransaction) return undefined;
+  return reader.read(sql, parameters);
 }
 
 /**

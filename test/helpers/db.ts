@@ -28,12 +28,16 @@ export function openSecondConnection(t: TestDatabase): Promise<Database> {
   return t.file ? createDatabase({ sqliteFile: t.file }) : createDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: t.pgSchema!, poolSize: 1 });
 }
 
-/** A fresh, migrated database (to the latest migration, or to `migrateTo`): a temp SQLite file, or a new PostgreSQL schema. */
-export async function createTestDatabase(dialect: Dialect, migrateTo?: string): Promise<TestDatabase> {
+/**
+ * A fresh, migrated database (to the latest migration, or to `migrateTo`): a temp SQLite file (with the
+ * reader thread `dpp serve` runs, unless `readerThread: false`), or a new PostgreSQL schema.
+ */
+export async function createTestDatabase(dialect: Dialect, migrateTo?: string, options: { readerThread?: boolean } = {}): Promise<TestDatabase> {
   if (dialect === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-test-'));
     const file = path.join(dir, 'test.sqlite');
-    const database = await createDatabase({ sqliteFile: file });
+    // The reader thread is on by default, as in `dpp serve`.
+    const database = await createDatabase({ sqliteFile: file, sqliteReaderThread: options.readerThread ?? true });
     await database.migrate(migrateTo);
     return {
       ...database,

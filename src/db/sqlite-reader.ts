@@ -1,0 +1,67 @@
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../lib/module-worker.js';
+
+/**
+ * A thread with its own read-only connection to the SQLite file, for the hottest point reads (the
+ * passport GET). better-sqlite3 runs a query on the thread that calls it, so on the main thread every
+ * read stops the event loop for its whole duration (about 60 µs per passport under load, a third of
+ * the request); here the main thread only posts the query and takes the rows back, and the query runs
+ * on the machine's other core. PostgreSQL gets the same from its own server processes.
+ *
+ * Reads here see what is committed, like any new read on the main connection outside a transaction:
+ * the caller must not use it inside one (its own uncommitted writes would be invisible). If the
+ * thread fails, every pending read fails with its error and `alive` turns false; callers then read
+ * on the main connection.
+ */
+export interface SqliteReader {
+  readonly alive: boolean;
+  read(sql: string, parameters: readonly unknown[]): Promise<unknown[]>;
+  close(): Promise<void>;
+}
+
+/** The thread starts with the first read, so a process that never reads this way never pays for it. */
+export function startSqliteReader(file: string, mmapBytes: number): SqliteReader {
+  let worker: Worker | undefined;
+  const pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  let alive = true;
+  const fail = (e: Error) => {
+    alive = false;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+  };
+  const start = () => {
+    const w = startModuleWorker(import.meta.url, 'sqlite-reader-worker', { workerData: { file, mmapBytes } });
+    w.on('message', ([id, rows, message]: [number, unknown[] | undefined, string | undefined]) => {
+      const p = pending.get(id);
+      if (!p) return;
+      pending.delete(id);
+      // An idle reader must not keep a CLI command or a test process alive; a pending read must.
+      if (pending.size === 0) w.unref();
+      if (rows) p.resolve(rows);
+      else p.reject(new Error(message));
+    });
+    w.on('error', fail);
+    w.on('exit', (code) => fail(new Error(`SQLite reader thread exited (code ${code})`)));
+    return w;
+  };
+  return {
+    get alive() {
+      return alive;
+    },
+    read(sql, parameters) {
+      if (!alive) return Promise.reject(new Error('The SQLite reader thread is closed.'));
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        worker ??= start();
+        if (pending.size === 1) worker.ref();
+        worker.postMessage([id, sql, parameters]);
+      });
+    },
+    async close() {
+      alive = false;
+      await worker?.terminate();
+    },
+  };
+}
