@@ -4,13 +4,15 @@ import type { Dialect } from './dialect.js';
 import { sqliteChangeCounter } from './sqlite-direct.js';
 
 /**
- * A cache of query results that is never stale: each entry carries the database's change token read
- * before its query ran, and serves only while the token is unchanged. Any write anywhere (this
- * process, another process, a trigger) moves the token, so a cached answer is always the answer the
- * query would give now; under steady writes it simply misses.
+ * A cache of query results that does not outlive a write: each entry carries the database's change
+ * token read before its query ran, and serves only while the token is unchanged. Any write anywhere
+ * (this process, another process, a trigger) moves the token, so a cached answer is the answer the
+ * query would give now (on SQLite, another process's write counts within 100 ms); under steady writes
+ * it simply misses.
  *
- * The token: on SQLite, this connection's change count and the file's data_version (other
- * connections' commits), about a microsecond to read. On PostgreSQL, the text of the current MVCC
+ * The token: on SQLite, this connection's change count (every write of this process, at once) and the
+ * file's data_version (other processes' commits, read at most every 100 ms: see
+ * OTHER_CONNECTIONS_CHECK_MS). On PostgreSQL, the text of the current MVCC
  * snapshot (xmin:xmax:in-progress xids): two equal snapshots see exactly the same committed data, and
  * any transaction that writes takes an xid and so changes it. One round trip instead of the query.
  */

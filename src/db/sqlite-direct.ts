@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type SQLite from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
 import type { SqliteReader } from './sqlite-reader.js';
@@ -66,17 +67,51 @@ export function sqliteConnectionOf(trx: { getExecutor(): { adapter: object }; is
 }
 
 /**
+ * How often, at most, this process asks SQLite whether other connections (other processes: `dpp
+ * import`, `dpp keys revoke`) have committed to the file. `PRAGMA data_version` starts a read of the
+ * file each time; asked on every request it was about a sixth of a cached stats request under load. So
+ * other processes' writes reach the key cache and the result cache within this time, and this
+ * process's own writes reach them at once.
+ */
+export const OTHER_CONNECTIONS_CHECK_MS = 100;
+
+/** Per connection: `PRAGMA data_version`, read again at most every OTHER_CONNECTIONS_CHECK_MS. */
+const dataVersions = new WeakMap<SQLite.Database, () => number>();
+
+function otherConnectionsVersion(connection: SQLite.Database): () => number {
+  let read = dataVersions.get(connection);
+  if (!read) {
+    const statement = connection.prepare('pragma data_version').pluck();
+    let version = statement.get() as number;
+    let readAt = performance.now(); // monotonic: a clock set back cannot stop the reads
+    read = () => {
+      const now = performance.now();
+      if (now - readAt >= OTHER_CONNECTIONS_CHECK_MS) {
+        version = statement.get() as number;
+        readAt = now;
+      }
+      return version;
+    };
+    dataVersions.set(connection, read);
+  }
+  return read;
+}
+
+function connectionOf(db: HasAdapter, caller: string): SQLite.Database {
+  const connection = sqliteConnections.get(db.getExecutor().adapter);
+  if (!connection) throw new Error(`${caller}: not a SQLite database`);
+  return connection;
+}
+
+/**
  * A function that answers whether another connection (another process, say `dpp keys revoke`) has
- * committed to this SQLite file since it was last called: `PRAGMA data_version` moves only for
- * commits of other connections, and reading it costs about a microsecond.
+ * committed to this SQLite file since it was last called (noticed within OTHER_CONNECTIONS_CHECK_MS).
  */
 export function sqliteChangeWatcher(db: HasAdapter): () => boolean {
-  const connection = sqliteConnections.get(db.getExecutor().adapter);
-  if (!connection) throw new Error('sqliteChangeWatcher: not a SQLite database');
-  const statement = connection.prepare('pragma data_version').pluck();
-  let last = statement.get();
+  const version = otherConnectionsVersion(connectionOf(db, 'sqliteChangeWatcher'));
+  let last = version();
   return () => {
-    const now = statement.get();
+    const now = version();
     if (now === last) return false;
     last = now;
     return true;
@@ -85,15 +120,13 @@ export function sqliteChangeWatcher(db: HasAdapter): () => boolean {
 
 /**
  * A reader of a value that moves whenever the data in the SQLite file may have changed: the rows this
- * connection has changed so far (`total_changes()`, committed or not) and the commits of every other
- * connection (`data_version`). Reads no table data, so it is safe inside or outside a transaction.
+ * connection has changed so far (`total_changes()`, committed or not: at once) and the commits of
+ * every other connection (`data_version`: within OTHER_CONNECTIONS_CHECK_MS). Reads no table data, so
+ * it is safe inside or outside a transaction.
  */
 export function sqliteChangeCounter(db: HasAdapter): () => string {
-  const connection = sqliteConnections.get(db.getExecutor().adapter);
-  if (!connection) throw new Error('sqliteChangeCounter: not a SQLite database');
-  const statement = connection.prepare('select total_changes(), data_version from pragma_data_version').raw();
-  return () => {
-    const [changes, version] = statement.get() as [number, number];
-    return `${changes}:${version}`;
-  };
+  const connection = connectionOf(db, 'sqliteChangeCounter');
+  const changes = connection.prepare('select total_changes()').pluck();
+  const version = otherConnectionsVersion(connection);
+  return () => `${changes.get() as number}:${version()}`;
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResultCache } from '../../src/db/result-cache.js';
+import { OTHER_CONNECTIONS_CHECK_MS } from '../../src/db/sqlite-direct.js';
 import { createTestDatabase, dialects, openSecondConnection, type TestDatabase } from '../helpers/db.js';
 
 describe.each(dialects)('result cache (%s)', (dialect) => {
@@ -38,7 +39,7 @@ describe.each(dialects)('result cache (%s)', (dialect) => {
     expect(c.queries()).toBe(2);
   });
 
-  it('queries again after a write by another connection (another process)', async () => {
+  it('queries again after a write by another connection (another process), within OTHER_CONNECTIONS_CHECK_MS', async () => {
     const c = cachedName();
     const before = await c.read();
     const other = await openSecondConnection(t);
@@ -47,6 +48,7 @@ describe.each(dialects)('result cache (%s)', (dialect) => {
     } finally {
       await other.close();
     }
+    await new Promise((resolve) => setTimeout(resolve, OTHER_CONNECTIONS_CHECK_MS + 5));
     expect(await c.read()).toBe(`${before}, again`);
     expect(c.queries()).toBe(2);
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../src/db/database.js';
-import { CHANGE_CHECK_INTERVAL_MS } from '../../src/features/access/key-cache.js';
+import { OTHER_CONNECTIONS_CHECK_MS } from '../../src/db/sqlite-direct.js';
 import { createAccessService } from '../../src/features/access/service.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
@@ -75,7 +75,7 @@ describe.each(dialects)('API keys and organisations (%s)', (dialect) => {
     expect(await access.revokeKey(listed!.prefix)).toBe(false);
   });
 
-  it('sees a revocation made by another connection (another process) within CHANGE_CHECK_INTERVAL_MS on SQLite', async () => {
+  it('sees a revocation made by another connection (another process) within OTHER_CONNECTIONS_CHECK_MS on SQLite', async () => {
     if (dialect !== 'sqlite') return; // PostgreSQL: within KEY_CACHE_TTL_MS, as the README says
     const key = await t.key('elsewhere', 'read');
     expect((await list(key)).statusCode).toBe(200); // the key row is now cached by the app
@@ -87,7 +87,7 @@ describe.each(dialects)('API keys and organisations (%s)', (dialect) => {
     } finally {
       await other.close();
     }
-    await new Promise((resolve) => setTimeout(resolve, CHANGE_CHECK_INTERVAL_MS + 5));
+    await new Promise((resolve) => setTimeout(resolve, OTHER_CONNECTIONS_CHECK_MS + 5));
     expect((await list(key)).statusCode).toBe(401);
   });
 

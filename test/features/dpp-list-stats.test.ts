@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OTHER_CONNECTIONS_CHECK_MS } from '../../src/db/sqlite-direct.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects, openSecondConnection } from '../helpers/db.js';
 
@@ -152,6 +153,8 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
       } finally {
         await other.close();
       }
+      // SQLite notices other processes' commits within OTHER_CONNECTIONS_CHECK_MS; PostgreSQL at once.
+      await new Promise((resolve) => setTimeout(resolve, OTHER_CONNECTIONS_CHECK_MS + 5));
       expect((await get(a, '/api/v1/compliance/dpp/stats')).total_products).toBe(1001);
       expect((await get(a, search)).items.map((i: { title: string }) => i.title)).toEqual(['Walnut desk, oiled']);
     } finally {

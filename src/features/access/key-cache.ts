@@ -1,21 +1,13 @@
-import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import type { ApiKeyRow } from '../../db/schema.js';
 
 /**
  * How long an API key row read for authentication is reused. Within one process a revocation
  * clears the cache at once (see `forgetKeys`); a revocation made by another process is seen
- * within CHANGE_CHECK_INTERVAL_MS on SQLite (the file's data_version moves) and within this time
- * on PostgreSQL.
+ * within OTHER_CONNECTIONS_CHECK_MS (100 ms) on SQLite (the file's data_version moves) and within
+ * this time on PostgreSQL.
  */
 export const KEY_CACHE_TTL_MS = 5_000;
-
-/**
- * How often, at most, the cache asks whether another process has written to the database. Asking
- * on every request cost about a tenth of a cached passport GET; asking at most every 100 ms costs
- * nothing measurable, and a key revoked with `dpp keys revoke` stops working within 100 ms.
- */
-export const CHANGE_CHECK_INTERVAL_MS = 100;
 
 /** Bumped on every key change in this process: every cache of every service instance then starts over. */
 let generation = 0;
@@ -30,24 +22,17 @@ export function forgetKeys(): void {
  * 10,000, so unknown keys cannot fill memory.
  *
  * `changedElsewhere` reports a change by another process or connection since it was last asked
- * (SQLite's `PRAGMA data_version`); it is asked at most every CHANGE_CHECK_INTERVAL_MS, and when it
+ * (SQLite's `PRAGMA data_version`, which `sqliteChangeWatcher` reads at most every 100 ms); when it
  * reports one, everything cached is dropped.
  */
 export function createKeyCache<Entry extends { row: ApiKeyRow }>(changedElsewhere: () => boolean) {
   const rows = new LRUCache<string, Entry>({ max: 10_000, ttl: KEY_CACHE_TTL_MS });
   let seen = generation;
-  let checkedAt = -Infinity;
   // Counts clears: a row read from the database before a clear may predate the change that caused it.
   let epoch = 0;
-  function changedSinceLastCheck(): boolean {
-    const now = performance.now(); // monotonic: a clock set back cannot stop the checks
-    if (now - checkedAt < CHANGE_CHECK_INTERVAL_MS) return false;
-    checkedAt = now;
-    return changedElsewhere();
-  }
   return {
     get(id: string): Entry | undefined {
-      if (seen !== generation || changedSinceLastCheck()) {
+      if (seen !== generation || changedElsewhere()) {
         rows.clear();
         seen = generation;
         epoch++;
