@@ -1,4 +1,6 @@
+import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ListResult, StatsResult } from '../../src/features/compliance/schemas.js';
 import { OTHER_CONNECTIONS_CHECK_MS } from '../../src/db/sqlite-direct.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects, openSecondConnection } from '../helpers/db.js';
@@ -75,7 +77,12 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
   });
 
   it('lists every product with its status, null without a passport, most recently updated first', async () => {
-    const list = (await call('/api/v1/compliance/dpp/products')).json();
+    const res = await call('/api/v1/compliance/dpp/products');
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const list = res.json();
+    // Served as JSON text serialised once (and cached as such): still exactly the documented schema.
+    expect(Value.Check(ListResult, list)).toBe(true);
+    expect(Value.Check(StatsResult, (await call('/api/v1/compliance/dpp/stats')).json())).toBe(true);
     expect(list).toMatchObject({ total: 5, page: 1, per_page: 50 });
     expect(Object.keys(list.items[0]).sort()).toEqual(['dpp_status', 'ean', 'has_unpublished_changes', 'product_id', 'title', 'updated_at']);
     const byId = Object.fromEntries(list.items.map((i: { product_id: string; dpp_status: string | null }) => [i.product_id, i.dpp_status]));

@@ -1,3 +1,4 @@
+import fastJson from 'fast-json-stringify';
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../db/dialect.js';
 import type { ResultCache } from '../../db/result-cache.js';
@@ -7,13 +8,20 @@ import { parseGtin } from '../../lib/gtin.js';
 import { foldForSearch } from '../../lib/text.js';
 import { createStatsRepository } from '../stats/repository.js';
 import { createComplianceRepository, type ListFilter } from './repository.js';
-import type { ListQueryInput } from './schemas.js';
+import { ListResult, StatsResult, type ListQueryInput } from './schemas.js';
+
+// The routes' response schemas, compiled as Fastify compiles them, so the cached text is what Fastify
+// would have sent (same fields, same coercions).
+const listJson = fastJson(ListResult);
+const statsJson = fastJson(StatsResult);
 
 /**
  * The catalog seen through its passports: the DPP product list and the coverage stats.
  * Totals come from the per-organisation counters whenever no search narrows the list.
  * Answers go through `results`, which serves a repeated request without querying for as long as
  * nothing in the database has changed (a dashboard polling stats, a page the user goes back to).
+ * They are JSON text, serialised once when computed: serialising a page of 50 items again on every
+ * repeat was a fifth of the cost of a cached list request.
  */
 export function createCatalogView(db: Kysely<Schema>, dialect: Dialect, results: ResultCache) {
   const repo = createComplianceRepository(db, dialect);
@@ -91,16 +99,17 @@ export function createCatalogView(db: Kysely<Schema>, dialect: Dialect, results:
   }
 
   return {
-    /** The DPP product list; a bad filter is a 400 before anything is read. */
-    list(orgId: string, query: ListQueryInput) {
+    /** The DPP product list as JSON text (`ListResult`); a bad filter is a 400 before anything is read. */
+    list(orgId: string, query: ListQueryInput): Promise<string> {
       const filter = filterOf(query);
       // Keyed by the normalised filter, so "Tizen" and "tizen " share an entry; weighed by page size.
       const key = JSON.stringify(['list', orgId, filter, query.page, query.per_page]);
-      return results.get(key, query.per_page + 1, () => readList(orgId, filter, query));
+      return results.get(key, query.per_page + 1, async () => listJson(await readList(orgId, filter, query)));
     },
 
-    stats(orgId: string) {
-      return results.get(JSON.stringify(['stats', orgId]), 1, () => readStats(orgId));
+    /** The coverage stats as JSON text (`StatsResult`). */
+    stats(orgId: string): Promise<string> {
+      return results.get(JSON.stringify(['stats', orgId]), 1, async () => statsJson(await readStats(orgId)));
     },
   };
 }

@@ -40,6 +40,11 @@ function withEtag(request: FastifyRequest, reply: FastifyReply, version: number)
   return none !== undefined && none.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
+/** Sends JSON text that is already in the shape of the route's response schema, as it is (Fastify serialises only objects). */
+function sendJson(reply: FastifyReply, json: string) {
+  return reply.type('application/json; charset=utf-8').send(json);
+}
+
 /** The fields the client sent, as stored after normalisation. */
 function sentFields(body: object, values: Record<Field, unknown>, allowed: readonly Field[]) {
   return Object.fromEntries(allowed.filter((f) => f in body).map((f) => [f, values[f]]));
@@ -51,19 +56,19 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions
 
   app.get('/compliance/dpp/stats', {
     schema: { tags, summary: 'DPP coverage statistics', response: { 200: StatsResult, ...ProblemResponses } },
-  }, async (request) => catalog.stats(principalOf(request).orgId));
+  }, async (request, reply) => sendJson(reply, await catalog.stats(principalOf(request).orgId)));
 
   app.get('/compliance/dpp/products', {
     schema: { tags, summary: 'List products with their DPP status', querystring: ListQuery, response: { 200: ListResult, ...ProblemResponses } },
-  }, async (request) => catalog.list(principalOf(request).orgId, request.query));
+  }, async (request, reply) => sendJson(reply, await catalog.list(principalOf(request).orgId, request.query)));
 
   app.get('/compliance/dpp/:product_id', {
     schema: { tags, summary: 'Get the DPP of a product', params: ProductIdParams, response: { 200: PassportSchema, ...ProblemResponses } },
   }, async (request, reply) => {
     const passport = await compliance.getPassportDocument(principalOf(request).orgId, request.params.product_id);
     if (withEtag(request, reply, passport.version)) return reply.code(304).send();
-    // JSON text rendered by the database in the shape of PassportSchema: sent as it is, not serialised again.
-    return reply.type('application/json; charset=utf-8').send(passport.body);
+    // JSON text rendered by the database in the shape of PassportSchema.
+    return sendJson(reply, passport.body);
   });
 
   app.patch('/compliance/dpp/:product_id', {
