@@ -49,7 +49,7 @@ export interface Config {
   readonly llmMaxInputChars: number;
   /** List items (plus one per stats answer) the result cache may hold; 0 turns it off. */
   readonly resultCacheItems: number;
-  /** SQLite: `serve` runs the passport GET's read on a thread of its own (see src/db/sqlite-reader.ts). */
+  /** SQLite: `serve` runs the prepared reads (passport GET, stats counters) on a thread of its own (see src/db/sqlite-reader.ts). */
   readonly sqliteReaderThread: boolean;
 }
 

@@ -33,7 +33,7 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** SQLite: bytes of the file to memory-map for reads (0: none). The server maps as much as SQLite allows. */
   sqliteMmapBytes?: number;
-  /** SQLite: run the hottest point reads on a reader thread (see sqlite-reader.ts). The server does. */
+  /** SQLite: run the prepared reads (passport GET, stats counters) on a reader thread (see sqlite-reader.ts). The server does. */
   sqliteReaderThread?: boolean;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The SQLite reader thread (see sqlite-reader.ts): its own read-only connection to the database file,
- * answering `[id, sql, parameters]` with `[id, rows]` or `[id, undefined, message]`.
+ * answering `[id, sql, parameters]` with `[id, rows]` or `[id, undefined, { message, code }]`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
@@ -17,8 +17,10 @@ parentPort!.on('message', ([id, sql, parameters]: [number, string, unknown[]]) =
   try {
     let statement = statements.get(sql);
     if (!statement) statements.set(sql, (statement = connection.prepare(sql)));
+    if (!statement.reader) throw new Error('sqlite reader: not a read statement');
     parentPort!.postMessage([id, statement.all(parameters)]);
   } catch (e) {
-    parentPort!.postMessage([id, undefined, (e as Error).message]);
+    const { message, code } = e as Error & { code?: string };
+    parentPort!.postMessage([id, undefined, { message, code }]);
   }
 });

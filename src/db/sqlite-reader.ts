@@ -2,8 +2,8 @@ import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../lib/module-worker.js';
 
 /**
- * A thread with its own read-only connection to the SQLite file, for the hottest point reads (the
- * passport GET). better-sqlite3 runs a query on the thread that calls it, so on the main thread every
+ * A thread with its own read-only connection to the SQLite file, for the prepared reads (the
+ * passport GET, the stats counters). better-sqlite3 runs a query on the thread that calls it, so on the main thread every
  * read stops the event loop for its whole duration (about 60 µs per passport under load, a third of
  * the request); here the main thread only posts the query and takes the rows back, and the query runs
  * on the machine's other core. PostgreSQL gets the same from its own server processes.
@@ -32,14 +32,14 @@ export function startSqliteReader(file: string, mmapBytes: number): SqliteReader
   };
   const start = () => {
     const w = startModuleWorker(import.meta.url, 'sqlite-reader-worker', { workerData: { file, mmapBytes } });
-    w.on('message', ([id, rows, message]: [number, unknown[] | undefined, string | undefined]) => {
+    w.on('message', ([id, rows, failure]: [number, unknown[] | undefined, { message: string; code?: string } | undefined]) => {
       const p = pending.get(id);
       if (!p) return;
       pending.delete(id);
       // An idle reader must not keep a CLI command or a test process alive; a pending read must.
       if (pending.size === 0) w.unref();
       if (rows) p.resolve(rows);
-      else p.reject(new Error(message));
+      else p.reject(Object.assign(new Error(failure!.message), { code: failure!.code }));
     });
     w.on('error', fail);
     w.on('exit', (code) => fail(new Error(`SQLite reader thread exited (code ${code})`)));
@@ -53,10 +53,17 @@ export function startSqliteReader(file: string, mmapBytes: number): SqliteReader
       if (!alive) return Promise.reject(new Error('The SQLite reader thread is closed.'));
       return new Promise((resolve, reject) => {
         const id = nextId++;
+        try {
+          worker ??= start();
+          worker.postMessage([id, sql, parameters]);
+        } catch (e) {
+          // The thread could not start, or a value cannot be sent to it: this read fails, nothing waits.
+          if (!worker) fail(e as Error);
+          reject(e as Error);
+          return;
+        }
         pending.set(id, { resolve, reject });
-        worker ??= start();
         if (pending.size === 1) worker.ref();
-        worker.postMessage([id, sql, parameters]);
       });
     },
     async close() {

@@ -89,7 +89,8 @@ describe.runIf(dialects.includes('sqlite'))('SQLite reader thread', () => {
 
   it('answers an error of the query as a rejection, and refuses reads once closed', async () => {
     const reader = startSqliteReader(t.file!, 0);
-    await expect(reader.read('select * from no_such_table', [])).rejects.toThrow('no such table: no_such_table');
+    await expect(reader.read('select * from no_such_table', [])).rejects.toMatchObject({ message: 'no such table: no_such_table', code: 'SQLITE_ERROR' });
+    await expect(reader.read("update organisations set name = 'x'", [])).rejects.toThrow('not a read statement');
     expect(await reader.read('select ? + 1 as n', [41])).toEqual([{ n: 42 }]);
     await reader.close();
     expect(reader.alive).toBe(false);

@@ -3,7 +3,6 @@ import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComplianceRow } from '../../src/db/schema.js';
 import { valuesFromRow } from '../../src/features/compliance/record.js';
-import { missingForComplete } from '../../src/features/compliance/rules.js';
 import { PassportSchema } from '../../src/features/compliance/schemas.js';
 import { statusOf } from '../../src/features/compliance/service.js';
 import { passportView } from '../../src/features/compliance/views.js';
@@ -120,6 +119,16 @@ describe.each(dialects)('passport GET document (%s)', (dialect) => {
     expect((await call('GET', '/compliance/dpp/01900000-0000-7000-8000-000000000000')).statusCode).toBe(404);
   });
 
+  it('answers 404 to another organisation, as for a product that does not exist', async () => {
+    const id = await newProduct('Nur für uns');
+    await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
+    const other = await t.key('doc-other-org');
+    const res = await t.call(other, { method: 'GET', url: `/api/v1/compliance/dpp/${id}` });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().detail).toBe(`Product ${id} not found.`);
+    expect(res.body).not.toContain(COMPLETE.manufacturer.slice(0, 6));
+  });
+
   it('answers 304 to If-None-Match with the current ETag, without a body', async () => {
     const id = await newProduct('Mit ETag');
     await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
@@ -150,10 +159,15 @@ describe.each(dialects)('migration 0006: missing fields of existing records (%s)
       const rows = (await db.selectFrom('compliance_records').selectAll().orderBy('product_id').execute()) as ComplianceRow[];
       expect(rows.map((r) => [r.product_id, JSON.parse(r.missing_fields)])).toEqual([
         ['p-complete', []],
-        ['p-empty', missingForComplete(valuesFromRow(rows[1]))],
+        ['p-empty', ['manufacturer', 'materials', 'carbon_footprint_kg', 'certifications', 'end_of_life_instructions']],
         ['p-sum', ['materials (percentages must sum to 100)']],
       ]);
-      expect(JSON.parse(rows[1]!.missing_fields)).toContain('manufacturer');
+      if (dialect === 'postgres') {
+        // A process still running the code from before cannot insert a record the GET could not render.
+        const old = { product_id: 'p-empty', org_id: 'o1', dpp_id: 'd-old', passport_created_at: now, version: 1, updated_at: now };
+        await sql`delete from compliance_records where product_id = 'p-empty'`.execute(db);
+        await expect(db.insertInto('compliance_records').values(old as never).execute()).rejects.toThrow('missing_fields');
+      }
     } finally {
       await database.dispose();
     }

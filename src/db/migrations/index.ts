@@ -15,6 +15,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0003-resolver': resolver(),
     '0004-jobs-documents': jobsAndDocuments(dialect),
     '0005-lean-product-indexes': leanProductIndexes(dialect),
-    '0006-passport-missing-fields': passportMissingFields(),
+    '0006-passport-missing-fields': passportMissingFields(dialect),
   };
 }

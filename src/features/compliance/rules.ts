@@ -11,7 +11,9 @@ import {
 
 /**
  * The fields a passport needs before it is `complete` (and can be published). One place:
- * the status computation, the publish check and the README all read this list.
+ * the status computation, the publish check and the README all read this list. Its results are
+ * stored with every change (`products.dpp_status`, `compliance_records.missing_fields`, the
+ * per-organisation counters): changing the rules needs a migration that recomputes all three.
  */
 export const REQUIRED_FOR_COMPLETE = [
   // product_name is not listed: it falls back to the product's title, so a passport always has one.
