@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
 import { createAccessService } from '../../src/features/access/service.js';
@@ -178,7 +178,9 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     const rows = Array.from({ length: 6000 }, (_, i) => `W-${i},"Worker product ${i}, ${i % 7} kg",${i % 1000 === 0 ? '123' : ''},Brand`);
     rows[4321] = 'W-4321,,,Brand'; // no title
     const csv = `external_id,title,ean,brand\n${rows.join('\n')}\n"unterminated,1\n`;
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-import-')), 'rows.csv');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-import-'));
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'rows.csv');
     fs.writeFileSync(file, csv);
     const orgs = await Promise.all(['inline', 'stream', 'file'].map(async (o) => (await access().ensureOrganisation(`worker-${o}`)).id));
     const run = (orgId: string, source: Parameters<typeof importProducts>[2], parseInWorker: boolean) =>
