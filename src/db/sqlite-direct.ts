@@ -59,8 +59,7 @@ export function sqliteReadNow(db: HasAdapter, sql: string, parameters: readonly 
  * Kysely's lock on the one connection, so no other query can interleave with the raw statements.
  */
 export function sqliteConnectionOf(trx: { getExecutor(): { adapter: object }; isTransaction: boolean }): SQLite.Database {
-  const connection = sqliteConnections.get(trx.getExecutor().adapter);
-  if (!connection) throw new Error('sqliteConnectionOf: not a SQLite database');
+  const connection = connectionOf(trx, 'sqliteConnectionOf');
   // Both: the caller holds a Kysely transaction (so the connection lock), and SQLite is in it.
   if (!trx.isTransaction || !connection.inTransaction) throw new Error('sqliteConnectionOf: call it with a transaction');
   return connection;
