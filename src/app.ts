@@ -23,9 +23,12 @@ import { createExtractionService } from './features/extraction/service.js';
 import { configureProviders } from './features/extraction/providers.js';
 import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
-import { installProblemHandlers } from './http/problem.js';
+import { clientErrorProblem, frameworkErrorProblem, installProblemHandlers } from './http/problem.js';
 import { ProblemSchema } from './http/schemas.js';
 import { validatorCompiler } from './http/validation.js';
+
+/** A request id taken from the caller: a short token, safe to log. */
+const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
 
 export interface AppDeps {
   config: Config;
@@ -41,17 +44,29 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
-    // Honour a caller's request id (from a proxy) so logs can be correlated end to end.
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // Honour a caller's request id (from a proxy) so logs can be correlated end to end, when it is a
+    // sane token; anything else (too long, odd characters) is replaced rather than logged.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     trustProxy: false,
     routerOptions: { ignoreTrailingSlash: true },
+    // Slow or idle clients must not hold connections for ever (see README, "Limits and timeouts").
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: { headersTimeout: config.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs) },
+    clientErrorHandler: clientErrorProblem,
+    frameworkErrors: frameworkErrorProblem,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = config.maxConnections;
 
   configureProviders(config);
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ProblemSchema);
-  installProblemHandlers(app);
+  installProblemHandlers(app, { bodyLimitBytes: config.bodyLimitBytes });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -89,7 +104,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   await app.register(
     async (api) => {
       installAuth(api, access);
-      await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes });
+      await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes, importConcurrency: config.importConcurrency });
       await api.register(complianceRoutes, { compliance, catalog, generator });
       await api.register(exportRoutes, { exports });
       await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });

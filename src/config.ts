@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /** Log levels pino understands. */
@@ -49,8 +50,37 @@ export interface Config {
   readonly llmMaxInputChars: number;
   /** List items (plus one per stats answer) the result cache may hold; 0 turns it off. */
   readonly resultCacheItems: number;
+  /** Whole-request time limit, body included (Node's `requestTimeout`); large imports need minutes. */
+  readonly requestTimeoutMs: number;
+  /** Time a client has to send its request headers (Node's `headersTimeout`). */
+  readonly headersTimeoutMs: number;
+  /** A connection with no traffic either way for this long is closed. */
+  readonly idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections at most; further ones are refused (keeps file descriptors for the database and files). */
+  readonly maxConnections: number;
+  /** Streamed imports running at once; more are refused with 503 and Retry-After. */
+  readonly importConcurrency: number;
   /** SQLite: `serve` runs the prepared reads (passport GET, stats counters) on a thread of its own (see src/db/sqlite-reader.ts). */
   readonly sqliteReaderThread: boolean;
+}
+
+/**
+ * Connections the server accepts by default: the process's open-file limit less a reserve for the
+ * database, documents, workers and logs (a slow-client flood must not take the descriptors the service
+ * needs), at most 10,000. Linux tells the limit in /proc; elsewhere 1,024 is assumed.
+ */
+function defaultMaxConnections(): number {
+  let limit = 1024;
+  try {
+    const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    if (Number.isFinite(soft) && soft > 0) limit = soft;
+  } catch {
+    // no /proc: keep the assumption
+  }
+  return Math.max(16, Math.min(10_000, Math.floor(limit * 0.8) - 64));
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -147,6 +177,9 @@ export function loadConfig(env: Env = process.env): Config {
     env.PUBLIC_BASE_URL?.trim() || `http://localhost:${port}`,
     ['http:', 'https:'],
   ).replace(/\/+$/, '');
+  const requestTimeoutMs = integer(env, 'REQUEST_TIMEOUT_MS', 600_000, 1000, 86_400_000);
+  const headersTimeoutMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
   return Object.freeze({
     port,
     host: env.HOST?.trim() || '0.0.0.0',
@@ -175,5 +208,11 @@ export function loadConfig(env: Env = process.env): Config {
     llmMaxInputChars: integer(env, 'LLM_MAX_INPUT_CHARS', 60_000, 1000, 2_000_000),
     resultCacheItems: integer(env, 'RESULT_CACHE_ITEMS', 20_000, 0, 10_000_000),
     sqliteReaderThread: boolean(env, 'SQLITE_READER_THREAD', true),
+    requestTimeoutMs,
+    headersTimeoutMs,
+    idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
+    importConcurrency: integer(env, 'IMPORT_CONCURRENCY', 2, 1, 64),
   });
 }

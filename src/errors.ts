@@ -33,6 +33,8 @@ export class AppError extends Error {
     detail: string,
     readonly fieldErrors?: FieldError[],
     readonly extra?: Record<string, unknown>,
+    /** Response headers the refusal needs (`WWW-Authenticate`, `Retry-After`, `Allow`). */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail);
   }
@@ -56,7 +58,14 @@ export const errors = {
   validation: (detail: string, fieldErrors: FieldError[]) =>
     new AppError(400, 'validation_failed', 'Request validation failed', detail, fieldErrors),
   malformedBody: (detail: string) => new AppError(400, 'malformed_body', 'Malformed request body', detail),
-  unauthenticated: (detail: string) => new AppError(401, 'unauthenticated', 'Authentication required', detail),
+  /** The client closed the connection before its body was complete; logged as the client's doing, not ours. */
+  requestAborted: () =>
+    new AppError(400, 'request_aborted', 'Request aborted', 'The connection closed before the request body was complete.'),
+  /** RFC 6750: a 401 names the scheme, and `invalid_token` when a key was sent but refused. */
+  unauthenticated: (detail: string, keySent = false) =>
+    new AppError(401, 'unauthenticated', 'Authentication required', detail, undefined, undefined, {
+      'www-authenticate': keySent ? 'Bearer realm="dpp-compliance", error="invalid_token"' : 'Bearer realm="dpp-compliance"',
+    }),
   forbidden: (scope: string) =>
     new AppError(403, 'insufficient_scope', 'Insufficient scope', `This API key lacks the "${scope}" scope.`, undefined, {
       required_scope: scope,
@@ -76,7 +85,29 @@ export const errors = {
       'Unsupported media type',
       `Content-Type "${got}" is not accepted here; use ${accepted.join(' or ')}.`,
     ),
+  /** A batch in which no item could be queued: nothing was written, and each item says why. */
+  nothingQueued: (rejected: Array<{ product_id: string; reason: string }>) =>
+    new AppError(
+      422,
+      'nothing_queued',
+      'Nothing to queue',
+      `None of the ${rejected.length} products could be queued (unknown products, or products without documents); nothing was written.`,
+      rejected.map((r) => ({ field: '/product_ids', rule: r.reason, message: `${r.product_id}: ${r.reason === 'not_found' ? 'no such product' : 'the product has no documents'}` })),
+      { rejected },
+    ),
   unavailable: (detail: string) => new AppError(503, 'unavailable', 'Service unavailable', detail),
+  /** Too much of one kind of work at once: try again after `retryAfterSeconds`. */
+  busy: (detail: string, retryAfterSeconds: number) =>
+    new AppError(503, 'busy', 'Service busy', detail, undefined, { retry_after_seconds: retryAfterSeconds }, {
+      'retry-after': String(retryAfterSeconds),
+    }),
+  methodNotAllowed: (method: string, allowed: string[]) =>
+    new AppError(405, 'method_not_allowed', 'Method not allowed', `${method} is not allowed here; use ${allowed.join(', ')}.`, undefined, {
+      allowed_methods: allowed,
+    }, { allow: allowed.join(', ') }),
+  /** A refusal Fastify, Node or a plugin decided by HTTP status alone (416 for a bad Range, say). */
+  byStatus: (status: number, title: string, detail: string) =>
+    new AppError(status, title.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, ''), title, detail),
 };
 
 /** Renders an unexpected error: details stay in the log, the client gets a generic 500. */

@@ -56,7 +56,13 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
 }
 
 function openSqlite(file: string, mmapBytes: number, readerThread: boolean): Database {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    // The catalog, key hashes and documents are the organisations' data: only the service's own user
+    // may read them. SQLite gives its -wal and -shm files the database file's mode, so creating the
+    // file 0600 (before SQLite does, with the umask's 0644) covers all three.
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+  }
   const connection = new SQLite(file);
   // WAL lets readers run beside the writer; NORMAL is durable across process crashes in WAL mode.
   connection.pragma('journal_mode = WAL');

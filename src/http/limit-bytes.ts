@@ -1,7 +1,16 @@
-import { Transform, type Readable } from 'node:stream';
+import { Transform, finished, type Readable } from 'node:stream';
 import { errors } from '../errors.js';
 
-/** Passes a stream through, failing it with a 413 problem once more than `limit` bytes have flowed. */
+/**
+ * Passes a stream through, failing it with a 413 problem once more than `limit` bytes have flowed.
+ *
+ * The returned stream may fail before anyone reads it (a client that closes its upload while the
+ * import is still starting) or after its reader has gone (the import ended early). Such an error must
+ * never reach the process as an unhandled 'error' event, so the guard always has a listener, and
+ * readers learn of a failure from the stream's state (`errored`, which async iteration and
+ * `stream.finished` report even when the error came first). The request is not destroyed on a 413:
+ * the response still has to reach the client.
+ */
 export function limitBytes(source: Readable, limit: number): Readable {
   let seen = 0;
   const guard = new Transform({
@@ -11,6 +20,8 @@ export function limitBytes(source: Readable, limit: number): Readable {
       else callback(null, chunk);
     },
   });
-  source.on('error', (e) => guard.destroy(e));
+  guard.on('error', () => {}); // see above: the state carries the error to readers
+  // `finished` also reports a request that failed or closed before this line (while the key was checked).
+  finished(source, (e) => e && guard.destroy(e));
   return source.pipe(guard);
 }

@@ -28,3 +28,12 @@ export const ProblemResponses = {
   413: ref,
   415: ref,
 };
+
+/**
+ * Paging query parameters shared by every list. `page` is bounded so the offset stays a safe integer
+ * for both databases (a page beyond the data is simply empty).
+ */
+export const PageParams = {
+  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 }),
+  per_page: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+};

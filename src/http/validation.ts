@@ -2,6 +2,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FieldError } from '../errors.js';
+import { MAX_JSON_DEPTH, tooDeepAt } from '../lib/json-depth.js';
+import { textProblemAt } from '../lib/text.js';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -23,8 +25,42 @@ function makeAjv(coerce: boolean): Ajv {
 const bodyAjv = makeAjv(false);
 const paramsAjv = makeAjv(true);
 
+type Check = ((data: unknown) => boolean) & { errors?: Array<Partial<ErrorObject>> | null };
+
+/**
+ * Bodies (and query strings, path parameters) get two checks beyond their schema, for every route at once: nesting deeper than
+ * MAX_JSON_DEPTH is refused before anything walks the value recursively (validation, JSON.stringify
+ * when storing), and a text value that shows nothing (only whitespace or zero-width characters) is
+ * refused like an empty one would be, as is any NUL character (see textProblemAt). Body strings are walked once the schema has passed, so the
+ * walk is bounded by the depth check.
+ */
+function bodyCheck(schemaCheck: Check): Check {
+  const check: Check = (data) => {
+    const deep = tooDeepAt(data);
+    if (deep) {
+      check.errors = [{ instancePath: deep, keyword: 'max_depth', message: `must not nest objects or arrays more than ${MAX_JSON_DEPTH} levels deep`, params: {} }];
+      return false;
+    }
+    if (!schemaCheck(data)) {
+      check.errors = schemaCheck.errors;
+      return false;
+    }
+    const text = textProblemAt(data);
+    if (text) {
+      check.errors = [{ instancePath: text.path, keyword: text.rule, message: text.message, params: {} }];
+      return false;
+    }
+    check.errors = null;
+    return true;
+  };
+  return check;
+}
+
+// Query strings and path parameters get the same checks (a `search=%00` must not reach the database).
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema) as ReturnType<FastifySchemaCompiler<object>>;
+  (httpPart === 'headers'
+    ? paramsAjv.compile(schema)
+    : bodyCheck((httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema) as Check)) as ReturnType<FastifySchemaCompiler<object>>;
 
 /** Turns Ajv errors into field errors with paths such as `/materials/0/percentage` or `query/per_page`. */
 export function fieldErrorsFromAjv(errs: ErrorObject[], part: string | undefined): FieldError[] {

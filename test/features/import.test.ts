@@ -200,10 +200,12 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
   it('keeps every row before a line the CSV parser cannot read, mid-file', async () => {
     const key = await t.key('midfile-org');
     const good = Array.from({ length: 1499 }, (_, i) => `Row ${i},`).join('\n');
-    const res = await importBody(key, `title,ean\n${good}\n"bad"x,1\n${good}\n`, 'text/csv');
+    // A quote that never closes swallows the rest of the file: the parser can go no further. (A stray
+    // quote inside a field, `"bad"x` or `TV 55" screen`, is read as text: see hostile-input.test.ts.)
+    const res = await importBody(key, `title,ean\n${good}\n"unclosed,1\n${good}\n`, 'text/csv');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ created: 1499, failed: 1, rows: 1500 });
-    expect(res.json().failures[0]).toMatchObject({ line: 1501 });
+    expect(res.json().failures[0].reason).toContain('Quote Not Closed');
   });
 
   it('parses rows with long descriptions in the worker without running out of its memory', async () => {

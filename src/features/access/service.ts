@@ -31,8 +31,8 @@ export interface KeySummary {
 function principalOf(key: string, row: ApiKeyRow | undefined): Principal {
   // Hash comparison runs in constant time; an unknown id compares against a dummy so timing is alike.
   const matches = keyMatches(key, row?.secret_hash ?? '0'.repeat(64));
-  if (!row || !matches) throw errors.unauthenticated('The API key is not valid.');
-  if (row.revoked_at) throw errors.unauthenticated('The API key has been revoked.');
+  if (!row || !matches) throw errors.unauthenticated('The API key is not valid.', true);
+  if (row.revoked_at) throw errors.unauthenticated('The API key has been revoked.', true);
   return principalFromRow(row);
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import { PageParams } from '../../http/schemas.js';
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -128,8 +129,7 @@ export const PatchResult = Type.Object(
 
 export const ListQuery = Type.Object(
   {
-    page: Type.Integer({ minimum: 1, default: 1 }),
-    per_page: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    ...PageParams,
     search: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     dpp_status: Type.Optional(DppStatus),
     has_dpp: Type.Optional(Type.Boolean()),
@@ -164,8 +164,7 @@ export const StatsResult = Type.Object({
 
 export const HistoryQuery = Type.Object(
   {
-    page: Type.Integer({ minimum: 1, default: 1 }),
-    per_page: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    ...PageParams,
   },
   { additionalProperties: false },
 );

@@ -56,7 +56,14 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       }
     } catch (e) {
       // Size limits keep their 413; a form that cannot be read (no boundary, cut short) is the client's 400.
-      if (e instanceof AppError || (e as { statusCode?: number }).statusCode === 413) throw e;
+      if (e instanceof AppError) throw e;
+      const { statusCode, code } = e as { statusCode?: number; code?: string };
+      if (code === 'FST_REQ_FILE_TOO_LARGE') throw errors.payloadTooLarge(documentLimitBytes);
+      if (statusCode === 413) {
+        throw errors.validation('The form has too many parts: send one `file` and at most a `kind` field.', [
+          { field: 'body', rule: 'parts_limit', message: 'one file part and at most 5 fields' },
+        ]);
+      }
       throw errors.malformedBody(`The multipart form could not be read: ${(e as Error).message}`);
     }
     if (kind !== undefined && !(DOCUMENT_KINDS as readonly string[]).includes(kind)) {

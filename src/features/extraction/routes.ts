@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errors } from '../../errors.js';
 import { Type } from 'typebox';
 import { principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
@@ -36,10 +37,12 @@ export const extractionRoutes: FastifyPluginAsyncTypebox<{ extraction: Extractio
           rejected: Type.Array(Type.Object({ product_id: Type.String(), reason: Type.String() })),
         }),
         ...ProblemResponses,
+        422: Type.Unsafe<unknown>({ $ref: 'Problem#', description: 'no product could be queued; nothing was written' }),
       },
     },
   }, async (request, reply) => {
     const r = await extraction.queueProducts(principalOf(request).orgId, request.body.product_ids, request.body.provider);
+    if (r.queuedProducts === 0) throw errors.nothingQueued(r.rejected);
     return reply.code(202).send({
       task_id: r.taskId,
       queued: r.queuedProducts,

@@ -63,7 +63,7 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
     let queuedProducts = 0;
     let queuedDocuments = 0;
     await db.transaction().execute(async (trx) => {
-      await createExtractionRepository(trx).insertTask({ id: taskId, org_id: orgId, provider, created_at: nowIso() });
+      let taskWritten = false;
       for (const productId of unique) {
         if (!known.has(productId)) {
           rejected.push({ product_id: productId, reason: 'not_found' });
@@ -74,6 +74,9 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
           rejected.push({ product_id: productId, reason: 'no_documents' });
           continue;
         }
+        // The task row is written with its first job: a request that queues nothing leaves no task.
+        if (!taskWritten) await createExtractionRepository(trx).insertTask({ id: taskId, org_id: orgId, provider, created_at: nowIso() });
+        taskWritten = true;
         for (const doc of docs) await queue(trx, orgId, taskId, provider, productId, doc.id);
         queuedProducts++;
         queuedDocuments += docs.length;

@@ -1,3 +1,4 @@
+import { finished as onStreamEnd } from 'node:stream';
 import { errors } from '../../errors.js';
 import { startModuleWorker } from '../../lib/module-worker.js';
 import type { FromParser, ToParser } from './parse-protocol.js';
@@ -77,6 +78,15 @@ export async function* prepareRowsInWorker(source: ImportSource, format: ImportF
       pumping = false;
     }
   };
+
+  // A client that goes away is noticed at once, not when the worker (perhaps still starting) next asks.
+  if (stream) {
+    onStreamEnd(stream, (e) => {
+      if (!e) return;
+      failure ??= e;
+      notify();
+    });
+  }
 
   worker.on('message', (message: FromParser) => {
     if (message.type === 'need') {

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
+import { MAX_JSON_DEPTH, tooDeepAt } from '../../lib/json-depth.js';
+import { textProblemAt } from '../../lib/text.js';
 import { readRows, type ImportFormat, type SourceRow } from './row-sources.js';
 import { gtinColumns } from './service.js';
 
@@ -66,6 +68,13 @@ function fieldsOf(record: Record<string, unknown>): RowFields {
       if (text) out[field] = text;
     }
   }
+  // Checked here, per line, before anything serialises the row: a line nested thousands of levels deep
+  // is that line's failure, not the import's.
+  const deep = tooDeepAt(out.attributes, MAX_JSON_DEPTH - 1);
+  if (deep) throw new RowError('attributes', `attributes must not nest more than ${MAX_JSON_DEPTH} levels deep (at ${deep.slice(0, 80)})`);
+  const { attributes, ...text } = out;
+  const bad = textProblemAt(text) ?? textProblemAt(attributes, '/attributes');
+  if (bad) throw new RowError(bad.path.split('/')[1]!, `${bad.path.slice(1, 80)} ${bad.message}`);
   return out;
 }
 

@@ -21,6 +21,7 @@ import {
 } from './schemas.js';
 import type { ProductService } from './service.js';
 import { limitBytes } from '../../http/limit-bytes.js';
+import { createSlots } from '../../lib/slots.js';
 
 const IMPORT_TYPES = ['text/csv', 'application/x-ndjson', 'application/jsonl', 'application/json-seq'];
 
@@ -28,11 +29,17 @@ export interface ProductRoutesOptions {
   products: ProductService;
   db: Kysely<Schema>;
   importLimitBytes: number;
+  /** Streamed imports at once (each holds a parse thread); more are refused with 503 + Retry-After. */
+  importConcurrency: number;
 }
 
+/** Seconds a refused import is told to wait: about one batch of a running import. */
+const IMPORT_RETRY_AFTER_S = 5;
+
 /** The catalog: CRUD under /products and the streamed bulk import. */
-export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = async (app, { products, db, importLimitBytes }) => {
+export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = async (app, { products, db, importLimitBytes, importConcurrency }) => {
   const tags = ['Products'];
+  const importSlots = createSlots(importConcurrency);
 
   // Import bodies are streamed straight into the importer, never buffered whole.
   app.addContentTypeParser(IMPORT_TYPES, { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => done(null, payload));
@@ -79,7 +86,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
         'Rows are written in batches of 2500, each in its own transaction: good rows land even when some fail.',
       querystring: ImportQuery,
       consumes: IMPORT_TYPES,
-      response: { 200: ImportSummarySchema, ...ProblemResponses },
+      response: { 200: ImportSummarySchema, ...ProblemResponses, 503: Type.Unsafe<unknown>({ $ref: 'Problem#' }) },
     },
   }, async (request) => {
     const contentType = request.headers['content-type'] ?? '';
@@ -87,8 +94,16 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
     if (!format || !(request.body as unknown as Readable)?.pipe) throw errors.unsupportedMediaType(contentType, IMPORT_TYPES);
     const declared = Number(request.headers['content-length']);
     if (declared > importLimitBytes) throw errors.payloadTooLarge(importLimitBytes);
-    const body = limitBytes(request.body as unknown as Readable, importLimitBytes);
-    const parseInWorker = shouldParseInWorker(Number.isFinite(declared) ? declared : undefined);
-    return importProducts(db, principalOf(request).orgId, body, format, { parseInWorker });
+    const release = importSlots.tryTake();
+    if (!release) {
+      throw errors.busy(`${importConcurrency} imports are running; try again in ${IMPORT_RETRY_AFTER_S} s.`, IMPORT_RETRY_AFTER_S);
+    }
+    try {
+      const body = limitBytes(request.body as unknown as Readable, importLimitBytes);
+      const parseInWorker = shouldParseInWorker(Number.isFinite(declared) ? declared : undefined);
+      return await importProducts(db, principalOf(request).orgId, body, format, { parseInWorker });
+    } finally {
+      release();
+    }
   });
 };

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { finished, type Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 
 /** One input row: its line number in the file, and either its fields or why it could not be read. */
@@ -47,13 +47,17 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
     failure ??= e;
     notify();
   };
-  stream.on('error', fail);
+  // `finished` also reports an error or a premature close that happened before this line.
+  finished(stream, (e) => e && fail(e));
+  const head = await readFirstLine(stream);
   let bytesBefore = 0;
   const parser = parse({
     bom: true,
     columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-    delimiter: await sniffDelimiter(stream),
+    delimiter: head.delimiter,
     relax_column_count: true,
+    // A stray quote inside a field (`TV 55" screen`) is kept as text rather than ending the import.
+    relax_quotes: true,
     skip_empty_lines: true,
     on_record: (record: Record<string, string>, context) => {
       const size = context.bytes - bytesBefore;
@@ -71,8 +75,8 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
   parser.resume(); // its readable side stays empty; flowing lets 'end' fire
   // The input goes to the parser slice by slice while the queue is below its high-water mark; the rest
   // of a chunk waits, and the input is paused, until the consumer has taken rows.
-  let pending: Buffer | undefined;
-  let sourceEnded = false;
+  let pending: Buffer | undefined = head.bytes.length ? head.bytes : undefined;
+  let sourceEnded = head.ended;
   const full = () => queue.length >= QUEUE_HIGH_WATER || queuedBytes >= QUEUE_HIGH_WATER_BYTES;
   const feed = () => {
     while (pending && !full() && !failure) {
@@ -85,19 +89,21 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
       parser.end();
     } else if (stream.isPaused()) stream.resume();
   };
-  stream.on('data', (chunk: Buffer | string) => {
-    pending = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    try {
+  if (!head.ended) {
+    stream.on('data', (chunk: Buffer | string) => {
+      pending = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      try {
+        feed();
+      } catch (e) {
+        fail(e as Error);
+      }
+      notify();
+    });
+    stream.on('end', () => {
+      sourceEnded = true;
       feed();
-    } catch (e) {
-      fail(e as Error);
-    }
-    notify();
-  });
-  stream.on('end', () => {
-    sourceEnded = true;
-    feed();
-  });
+    });
+  }
 
   let line = 1;
   for (;;) {
@@ -118,43 +124,57 @@ async function* readCsv(stream: Readable): AsyncIterable<SourceRow> {
       throw failure;
     }
     if (ended) return;
-    feed(); // may parse more at once (the rest of a chunk), or set ended or failure
+    try {
+      feed(); // may parse more at once (the rest of a chunk), or set ended or failure
+    } catch (e) {
+      fail(e as Error);
+    }
     if (queue.length || failure || ended) continue;
     await new Promise<void>((resolve) => (wake = resolve));
   }
 }
 
-/** Reads until the first line ends, picks the delimiter that occurs most in it, and puts the bytes back. */
-async function sniffDelimiter(stream: Readable): Promise<string> {
+/**
+ * Reads until the first line ends (or the input does), and picks the delimiter that occurs most in
+ * that line. Returns the bytes read, to be parsed first, and whether that was the whole input: a body
+ * with no newline at all (empty, or a lone header) ends here, and its 'end' event has already passed.
+ */
+async function readFirstLine(stream: Readable): Promise<{ delimiter: string; bytes: Buffer; ended: boolean }> {
   let head = '';
-  const chunks: Array<Buffer | string> = [];
+  const chunks: Buffer[] = [];
+  let ended = false;
   for (;;) {
     const chunk: Buffer | string | null = stream.read(); // a string from an object-mode stream
     if (chunk === null) {
-      if (stream.readableEnded || stream.destroyed) break;
+      if (stream.errored) throw stream.errored;
+      if (stream.readableEnded || stream.destroyed) {
+        ended = true;
+        break;
+      }
       await new Promise<void>((resolve) => {
         const done = () => {
           stream.off('readable', done);
           stream.off('end', done);
+          stream.off('close', done);
           stream.off('error', done);
           resolve();
         };
         stream.once('readable', done);
         stream.once('end', done);
+        stream.once('close', done);
         stream.once('error', done);
       });
       continue;
     }
-    chunks.push(chunk);
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     // Only the start of a chunk: a chunk may be the whole (large) file.
     head += typeof chunk === 'string' ? chunk.slice(0, 65_536) : chunk.subarray(0, 65_536).toString('utf8');
     if (head.includes('\n') || head.length > 65_536) break;
   }
-  for (let i = chunks.length - 1; i >= 0; i--) stream.unshift(chunks[i]!);
   const firstLine = head.split('\n', 1)[0] ?? '';
   const counts = [',', ';', '\t'].map((d) => [d, firstLine.split(d).length - 1] as const);
   counts.sort((a, b) => b[1] - a[1]);
-  return counts[0]![1] > 0 ? counts[0]![0] : ',';
+  return { delimiter: counts[0]![1] > 0 ? counts[0]![0] : ',', bytes: Buffer.concat(chunks), ended };
 }
 
 /** One JSON object per line; blank lines are skipped but still counted. */

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { PageParams } from '../../http/schemas.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -63,8 +64,7 @@ export const ProductIdParams = Type.Object({ product_id: Type.String({ format: '
 
 export const PageQuery = Type.Object(
   {
-    page: Type.Integer({ minimum: 1, default: 1 }),
-    per_page: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    ...PageParams,
   },
   { additionalProperties: false },
 );
