@@ -74,6 +74,47 @@ export const errors = {
     new AppError(404, 'not_found', 'Not found', detail ?? `${what} not found.`),
   conflict: (detail: string, extra?: Record<string, unknown>) =>
     new AppError(409, 'conflict', 'Conflict', detail, undefined, extra),
+  /** A published passport shows its GTIN, and printed codes carry it: the GTIN can never change after. */
+  gtinFrozen: (productId: string, gtin14: string | null) =>
+    new AppError(
+      409,
+      'identifier_frozen',
+      'Identifier frozen by a published passport',
+      `Product ${productId} has a published passport${gtin14 ? ` under GTIN ${gtin14}` : ''}, so its GTIN can no longer be set, changed or cleared: ` +
+        'printed data carriers and the published versions must keep resolving to what they showed. Under GS1 allocation rules a new GTIN is a new trade item: ' +
+        'create a new product with the new GTIN (and withdraw this passport if the old item is no longer sold).',
+      [{ field: '/ean', rule: 'frozen_after_publication', message: 'cannot change once a passport has been published' }],
+      { product_id: productId, gtin14 },
+    ),
+  /** A passport that contradicts itself cannot be published; each side of each contradiction is named. */
+  inconsistent: (problems: FieldError[]) =>
+    new AppError(
+      409,
+      'inconsistent_passport',
+      'The passport contradicts itself',
+      `The passport cannot be published while it contradicts itself: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}.`,
+      problems,
+    ),
+  carrierTaken: (productId: string, gtin14: string) =>
+    new AppError(
+      409,
+      'carrier_taken',
+      'The code would open another organisation\'s passport',
+      `GTIN ${gtin14} of product ${productId} has a published passport in another organisation, and its GS1 Digital Link resolves to that one: ` +
+        'a code printed from here would open someone else\'s product. Check the GTIN (it is the brand owner\'s to allocate).',
+      [{ field: '/ean', rule: 'carrier_unique', message: 'is published by another organisation' }],
+      { product_id: productId, gtin14 },
+    ),
+  carrierUnpublished: (productId: string) =>
+    new AppError(
+      409,
+      'not_published',
+      'No published passport yet',
+      `Product ${productId} has no published passport, so its code would open a "not found" page. ` +
+        'Publish the passport first (POST /api/v1/compliance/dpp/{product_id}/publish), or ask for a proof with ?preview=true.',
+      undefined,
+      { product_id: productId },
+    ),
   payloadTooLarge: (limit: number) =>
     new AppError(413, 'payload_too_large', 'Payload too large', `The request body exceeds the limit of ${limit} bytes.`, undefined, {
       limit_bytes: limit,

@@ -24,7 +24,7 @@ describe.each(dialects)('QR code, resolver and public page (%s)', (dialect) => {
 
   it('encodes a GS1 Digital Link for a valid GTIN, decodable by a real decoder', async () => {
     const id = await create('Kettle', '9520123456788');
-    const res = await qr(id);
+    const res = await qr(id, '?preview=true');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('image/png');
     expect(decodeQr(res.rawPayload)).toBe(`${base}/01/09520123456788`);
@@ -32,25 +32,60 @@ describe.each(dialects)('QR code, resolver and public page (%s)', (dialect) => {
 
   it('falls back to /dpp/{id} for a product without a valid GTIN (wrong check digit or none)', async () => {
     const flagged = await create('Produit exemple', '3760000000001');
-    expect(decodeQr((await qr(flagged)).rawPayload)).toBe(`${base}/dpp/${flagged}`);
+    expect(decodeQr((await qr(flagged, '?preview=true')).rawPayload)).toBe(`${base}/dpp/${flagged}`);
     const none = await create('No code');
-    expect(decodeQr((await qr(none)).rawPayload)).toBe(`${base}/dpp/${none}`);
+    expect(decodeQr((await qr(none, '?preview=true')).rawPayload)).toBe(`${base}/dpp/${none}`);
   });
 
   it('honours size, margin, error correction and SVG, with an ETag and cheap repeats', async () => {
     const id = await create('Sized', '4006381333931');
-    const big = await qr(id, '?size=600&margin=2&ecc=H');
+    const big = await qr(id, '?size=600&margin=2&ecc=H&preview=true');
     const image = PNG.sync.read(big.rawPayload);
     expect(image.width).toBe(600);
     expect(decodeQr(big.rawPayload)).toBe(`${base}/01/04006381333931`);
-    const svg = await qr(id, '?format=svg');
+    const svg = await qr(id, '?format=svg&preview=true');
     expect(svg.headers['content-type']).toContain('image/svg+xml');
     expect(svg.body).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     const etag = big.headers.etag as string;
-    const again = await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/qr?size=600&margin=2&ecc=H`, headers: { 'if-none-match': etag } });
+    const again = await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/qr?size=600&margin=2&ecc=H&preview=true`, headers: { 'if-none-match': etag } });
     expect(again.statusCode).toBe(304);
     expect((await qr(id, '?size=5000')).statusCode).toBe(400);
     expect((await qr(id, '?ecc=X')).statusCode).toBe(400);
+  });
+
+  it('refuses a code for a passport that is not published (409), unless a preview is asked for', async () => {
+    const id = await create('Unpublished', '4012345000009');
+    const refused = await qr(id);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.json()).toMatchObject({ code: 'not_published', product_id: id });
+    expect(refused.json().detail).toContain('?preview=true');
+    const preview = await qr(id, '?preview=true');
+    expect(preview.statusCode).toBe(200);
+    expect(preview.headers['x-dpp-preview']).toBe('true');
+    await fill(id);
+    await publish(id);
+    const live = await qr(id);
+    expect(live.statusCode).toBe(200);
+    expect(live.headers['x-dpp-preview']).toBeUndefined();
+    expect(decodeQr(live.rawPayload)).toBe(`${base}/01/04012345000009`);
+    // Withdrawn: the code would open a "not found" page again.
+    await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/withdraw` });
+    expect((await qr(id)).json().code).toBe('not_published');
+  });
+
+  it('refuses a code whose GTIN resolves to another organisation\'s published passport, preview or not', async () => {
+    const theirKey = await t.key('carrier-first-publisher');
+    const theirs = (await t.call(theirKey, { method: 'POST', url: '/api/v1/products', payload: { title: 'Original', ean: '4012345000016' } })).json().product_id;
+    await t.call(theirKey, { method: 'PATCH', url: `/api/v1/compliance/dpp/${theirs}`, payload: FULL_PASSPORT });
+    expect((await t.call(theirKey, { method: 'POST', url: `/api/v1/compliance/dpp/${theirs}/publish` })).statusCode).toBe(200);
+    const mine = await create('Look-alike', '4012345000016');
+    for (const query of ['', '?preview=true']) {
+      const res = await qr(mine, query);
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ code: 'carrier_taken', gtin14: '04012345000016', errors: [{ field: '/ean' }] });
+    }
+    expect((await t.call(theirKey, { method: 'GET', url: `/api/v1/compliance/dpp/${theirs}/qr` })).statusCode).toBe(200);
   });
 
   it('shows only published passports: drafts and withdrawn ones are a 404 page', async () => {

@@ -43,6 +43,31 @@ export function missingForComplete(values: ComplianceValues): string[] {
   return missing;
 }
 
+/** A certification claimed in `certifications` and the environmental flag that must not deny it. */
+const CLAIMS_AND_FLAGS = [
+  ['CE', 'ce_marked', 'CE marking'],
+  ['RoHS', 'rohs_compliant', 'RoHS compliance'],
+  ['REACH', 'reach_compliant', 'REACH compliance'],
+] as const satisfies ReadonlyArray<readonly [string, Field, string]>;
+
+/**
+ * Where the passport contradicts itself, as field errors naming both sides; empty when consistent.
+ * Publish refuses a contradiction (409): a published passport is what an authority reads, and
+ * "certifications: CE" beside "ce_marked: false" cannot both be true. An unknown flag (null) is no
+ * contradiction. Certifications are compared in canonical spelling (see vocabulary.ts).
+ */
+export function contradictions(values: ComplianceValues): FieldError[] {
+  const claimed = new Set(values.certifications ?? []);
+  return CLAIMS_AND_FLAGS.flatMap(([cert, flag, what]) =>
+    claimed.has(cert) && values[flag] === false
+      ? [
+          { field: '/certifications', rule: 'consistent_with_' + flag, message: `lists ${cert} while ${flag} is false` },
+          { field: `/${flag}`, rule: 'consistent_with_certifications', message: `is false while certifications claim ${what}` },
+        ]
+      : [],
+  );
+}
+
 /**
  * Checks the rules the schema cannot express and returns the values in canonical form
  * (certifications spelled canonically, WEEE category named, country and classes upper-cased).

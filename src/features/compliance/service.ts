@@ -8,7 +8,7 @@ import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
 import { ifMatchHolds } from './etag.js';
 import { columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
 import { createComplianceRepository } from './repository.js';
-import { missingForComplete, normalisePatch } from './rules.js';
+import { contradictions, missingForComplete, normalisePatch } from './rules.js';
 import { passportView } from './views.js';
 
 /** Who made a change and through what: shown in the history. */
@@ -225,6 +225,8 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
         if (missing.length) {
           throw errors.conflict(`The passport is not complete; missing: ${missing.join(', ')}.`, { missing_fields: missing });
         }
+        const contradicting = contradictions(values);
+        if (contradicting.length) throw errors.inconsistent(contradicting);
         const live = row.published_version !== null && !row.withdrawn_at;
         if (live && !toBool(row.has_unpublished_changes)) return { row, status: 'published' as DppStatus, unchanged: true };
         // The public resolver answers /01/{GTIN} with one passport: the first organisation to publish

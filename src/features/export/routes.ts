@@ -87,14 +87,19 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
           size: Type.Integer({ minimum: 64, maximum: 1024, default: 300, description: 'pixels; PNG rendering is synchronous, so the bound keeps one request under ~100 ms' }),
           margin: Type.Integer({ minimum: 0, maximum: 16, default: 4, description: 'quiet zone, in modules' }),
           ecc: Type.Union([Type.Literal('L'), Type.Literal('M'), Type.Literal('Q'), Type.Literal('H')], { default: 'M' }),
+          preview: Type.Boolean({
+            default: false,
+            description: 'a proof of the code before the passport is published (answered with X-DPP-Preview: true); without it an unpublished passport is a 409',
+          }),
         },
         { additionalProperties: false },
       ),
       response: { ...ProblemResponses },
     },
   }, async (request, reply) => {
-    const uri = await exports.qrUriFor(principalOf(request).orgId, request.params.product_id);
-    const q = request.query as { format: QrFormat; size: number; margin: number; ecc: QrEcc };
+    const q = request.query as { format: QrFormat; size: number; margin: number; ecc: QrEcc; preview: boolean };
+    const uri = await exports.qrUriFor(principalOf(request).orgId, request.params.product_id, q.preview);
+    if (q.preview) reply.header('x-dpp-preview', 'true');
     const cacheKey = `${uri}|${q.format}|${q.size}|${q.margin}|${q.ecc}`;
     let entry = qrCache.get(cacheKey);
     if (!entry) {

@@ -76,10 +76,19 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
       return inputFor(product, row, version);
     },
 
-    /** The URI the product's QR code encodes (whether or not its passport is published yet). */
-    async qrUriFor(orgId: string, productId: string): Promise<string> {
+    /**
+     * The URI the product's QR code encodes. A code is a promise printed on goods, so it is refused
+     * (409) when it would open the wrong thing: another organisation's passport (that organisation
+     * published the GTIN first and the Digital Link resolves to it), or, unless `preview` is asked
+     * for, no passport at all (the product has no live published passport: the code would open a
+     * "not found" page). A preview answers the same URI, marked as such.
+     */
+    async qrUriFor(orgId: string, productId: string, preview = false): Promise<string> {
       const product = await requireProduct(orgId, productId);
-      return passportUri(baseUrl, product.id, publishableGtin(product.gtin14, toBool(product.gtin_valid)));
+      const gtin14 = publishableGtin(product.gtin14, toBool(product.gtin_valid));
+      if (gtin14 && (await repo.publishedElsewhere(orgId, gtin14))) throw errors.carrierTaken(productId, gtin14);
+      if (!preview && product.dpp_status !== 'published') throw errors.carrierUnpublished(productId);
+      return passportUri(baseUrl, product.id, gtin14);
     },
 
     /** Public: the live published passport of a product, or undefined. */

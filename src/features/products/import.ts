@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import { dialectOf, isUniqueViolation, toBool } from '../../db/dialect.js';
+import { errors } from '../../errors.js';
 import type { NewProductRow, Schema } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
@@ -137,6 +138,8 @@ async function writeBatch(
     if (row.external_id) byExt.set(row.external_id, row.id);
     if (row.gtin14) byGtin.set(row.gtin14, row.id);
   }
+  // A published passport freezes its product's GTIN (see ProductService.update).
+  const published = await repo.publishedAmong([...state.keys()]);
   const touched = new Map<string, NewProductRow>();
   const now = nowIso();
   const newIds = new Set<string>();
@@ -152,6 +155,10 @@ async function writeBatch(
     const current = targetId ? (touched.get(targetId) ?? state.get(targetId)) : undefined;
     if (current && fields.external_id && current.external_id && current.external_id !== fields.external_id) {
       out.failures.push([line, `ean ${gtin.ean} already belongs to product with external_id "${current.external_id}"`, 'ean']);
+      continue;
+    }
+    if (current && gtin.gtin14 && gtin.gtin14 !== state.get(current.id!)?.gtin14 && published.has(current.id!)) {
+      out.failures.push([line, errors.gtinFrozen(current.id!, state.get(current.id!)?.gtin14 ?? null).message, 'ean']);
       continue;
     }
     if (!current && !fields.title) {

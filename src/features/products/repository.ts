@@ -75,6 +75,13 @@ export function createProductRepository(db: Db) {
     },
 
     /** Rows matching any of the given external ids or GTIN-14s (for import matching). */
+    /** Which of these products have had a passport published (ever: a withdrawn one still counts). */
+    async publishedAmong(ids: string[]): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db.selectFrom('passport_publications').select('product_id').distinct().where(inList(dialect, 'product_id', ids)).execute();
+      return new Set(rows.map((r) => r.product_id));
+    },
+
     async findByKeys(orgId: string, externalIds: string[], gtins: string[]): Promise<ProductRow[]> {
       const [byExt, byGtin] = await Promise.all([
         externalIds.length

@@ -119,7 +119,12 @@ export function createProductService(db: Kysely<Schema>) {
       const current = await requireRow(orgId, productId);
       const changes: Partial<NewProductRow> = { updated_at: nowIso() };
       if (input.title !== undefined) changes.title = input.title;
-      if (input.ean !== undefined) Object.assign(changes, gtinColumns(input.ean));
+      if (input.ean !== undefined) {
+        Object.assign(changes, gtinColumns(input.ean));
+        if (changes.gtin14 !== current.gtin14 && (await repo.publishedAmong([productId])).has(productId)) {
+          throw errors.gtinFrozen(productId, current.gtin14);
+        }
+      }
       if (input.external_id !== undefined) changes.external_id = input.external_id;
       if (input.brand !== undefined) changes.brand = input.brand;
       if (input.category !== undefined) changes.category = input.category;
