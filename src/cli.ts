@@ -3,21 +3,38 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { openConfiguredDatabase, type Database } from './db/database.js';
+import { createDatabase, defaultSqliteFile, openConfiguredDatabase, type Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { createAccessService } from './features/access/service.js';
 import { importProducts } from './features/products/import.js';
 import { shouldParseInWorker } from './features/products/parse-in-worker.js';
 import { formatFrom, type ImportFormat } from './features/products/row-sources.js';
-import { startServer } from './server.js';
+import { describeDatabase, startServer } from './server.js';
 import { createSystemWorker } from './jobs/registry.js';
 import { runEvalCommand } from './features/extraction/eval.js';
 import { createProgress } from './lib/progress.js';
 
-/** Runs a command against the configured database and closes it afterwards. */
-async function withDatabase<T>(run: (database: Database, config: Config) => Promise<T>): Promise<T> {
+/** A mistake in how a command was called: printed as one line, no stack trace. */
+class UsageError extends Error {}
+
+/**
+ * Runs a command against the configured database and closes it afterwards. Says which database it
+ * opened (on stderr), and refuses to create an empty SQLite file: run from another folder, a command
+ * would otherwise work on a new, empty catalog without a word. Only `serve` and `migrate` create it.
+ */
+async function withDatabase<T>(run: (database: Database, config: Config) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
   const config = loadConfig();
-  const database = await openConfiguredDatabase(config);
+  if (!config.databaseUrl && !options.create && !fs.existsSync(defaultSqliteFile(config.dataDir))) {
+    throw new UsageError(
+      `no database at ${defaultSqliteFile(config.dataDir)}: run this from the project root, set DATA_DIR (or DATABASE_URL), ` +
+        'or create the database with `dpp migrate`',
+    );
+  }
+  console.error(`database: ${describeDatabase(config)}`);
+  // `migrate` opens without migrating first, so that it can say what it applied.
+  const database = options.create
+    ? await createDatabase({ databaseUrl: config.databaseUrl, sqliteFile: defaultSqliteFile(config.dataDir) })
+    : await openConfiguredDatabase(config);
   try {
     return await run(database, config);
   } finally {
@@ -41,6 +58,10 @@ program
   .description('run background jobs (document extraction) until SIGTERM; run several against PostgreSQL')
   .action(async () => {
     const config = loadConfig();
+    if (!config.databaseUrl && !fs.existsSync(defaultSqliteFile(config.dataDir))) {
+      throw new UsageError(`no database at ${defaultSqliteFile(config.dataDir)}: run this from the project root, or set DATA_DIR (or DATABASE_URL)`);
+    }
+    console.error(`database: ${describeDatabase(config)}`);
     const database = await openConfiguredDatabase(config);
     const worker = createSystemWorker(config, database, console);
     worker.start();
@@ -60,6 +81,9 @@ program
   .description('score the extraction provider on a folder of labelled documents (precision and recall per field)')
   .option('--labels <file>', 'labels file (default: DIR/labels.json; documents in DIR or DIR/docs)')
   .action(async (dir: string, opts: { labels?: string }) => {
+    if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder (give the folder of labelled documents, e.g. ../shared/corpus/dev)`);
+    const labels = opts.labels ?? path.join(dir, 'labels.json');
+    if (!fs.existsSync(labels)) throw new UsageError(`no labels file at ${labels} (pass --labels FILE)`);
     process.stdout.write((await runEvalCommand(dir, opts.labels)) + '\n');
   });
 
@@ -70,7 +94,7 @@ program
     withDatabase(async (database) => {
       const applied = (await database.migrate()).results ?? [];
       console.log(applied.length ? applied.map((r) => `applied ${r.migrationName}`).join('\n') : 'schema is up to date');
-    }),
+    }, { create: true }),
   );
 
 const keys = program.command('keys').description('manage API keys');
@@ -148,7 +172,7 @@ program
 
 program.parseAsync().catch((e: unknown) => {
   if (e instanceof ConfigError) console.error(`configuration error: ${e.message}`);
-  else if (e instanceof AppError) console.error(`error: ${e.message}`);
+  else if (e instanceof AppError || e instanceof UsageError) console.error(`error: ${e.message}`);
   else console.error(e);
   process.exit(1);
 });

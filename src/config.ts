@@ -12,6 +12,10 @@ export interface Config {
   /** A postgres:// URL switches storage to PostgreSQL; undefined means the embedded SQLite file. */
   readonly databaseUrl: string | undefined;
   readonly publicBaseUrl: string;
+  /** Whether PUBLIC_BASE_URL was set (else it is derived from the port, and only right on this machine). */
+  readonly publicBaseUrlSet: boolean;
+  /** `serve` also runs the job worker (document extraction); `WORKER=false` leaves jobs to `dpp worker`. */
+  readonly runWorker: boolean;
   readonly logLevel: LogLevel;
   /** Largest JSON request body, in bytes. */
   readonly bodyLimitBytes: number;
@@ -186,6 +190,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
     databaseUrl,
     publicBaseUrl,
+    publicBaseUrlSet: Boolean(env.PUBLIC_BASE_URL?.trim()),
+    runWorker: boolean(env, 'WORKER', true),
     logLevel,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     importLimitBytes: integer(env, 'IMPORT_LIMIT_BYTES', 2_147_483_648, 1024, Number.MAX_SAFE_INTEGER),

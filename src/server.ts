@@ -1,9 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
-import { openConfiguredDatabase, type Database } from './db/database.js';
+import { defaultSqliteFile, openConfiguredDatabase, type Database } from './db/database.js';
 import { createSystemWorker } from './jobs/registry.js';
 import { seedDemo } from './seed/demo.js';
+
+/** Hosts that only this machine can reach. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** Which database a process opened, for its first log line (never the password). */
+export function describeDatabase(config: Config): string {
+  if (!config.databaseUrl) return `SQLite ${defaultSqliteFile(config.dataDir)}`;
+  const url = new URL(config.databaseUrl);
+  return `PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
+}
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -31,9 +43,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
 
   await app.listen({ port: config.port, host: config.host });
-  // On the embedded database the API process also runs the jobs; on PostgreSQL run `dpp worker`s.
-  const worker = database.dialect === 'sqlite' ? createSystemWorker(config, database, app.log) : undefined;
+  app.log.info({ database: describeDatabase(config) }, 'storage');
+  if (!config.publicBaseUrlSet && !isLoopback(config.host)) {
+    app.log.warn(
+      `PUBLIC_BASE_URL is not set: QR codes, JSON-LD ids and linksets will carry ${config.publicBaseUrl}, which only works on this machine. ` +
+        'Set PUBLIC_BASE_URL to the address people and scanners reach (https://dpp.example.com).',
+    );
+  }
+  // The API process runs the jobs too (on either database), unless WORKER=false splits the roles;
+  // on PostgreSQL any number of `dpp serve` and `dpp worker` processes share the durable queue.
+  const worker = config.runWorker ? createSystemWorker(config, database, app.log) : undefined;
   worker?.start();
+  if (!worker) app.log.warn('WORKER=false: this process runs no jobs; extractions wait for a `dpp worker`');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

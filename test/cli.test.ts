@@ -73,6 +73,74 @@ describe.each(dialects)('dpp CLI (%s)', (dialect) => {
     expect((again as { stdout: string }).stdout).toContain('0 created, 0 updated, 2 unchanged, 1 failed');
   });
 
+  it('says which database it opened, and never creates an empty one outside `migrate`', async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-cli-elsewhere-'));
+    const there = { ...env, DATA_DIR: elsewhere };
+    const keys = await run(process.execPath, [CLI, 'keys', 'list', '--org', 'x'], { env: there }).catch((e) => e);
+    if (dialect === 'sqlite') {
+      expect(keys.code).toBe(1);
+      expect(keys.stderr).toContain(`no database at ${path.join(elsewhere, 'dpp.sqlite')}`);
+      expect(keys.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(fs.existsSync(path.join(elsewhere, 'dpp.sqlite'))).toBe(false);
+      const migrated = await run(process.execPath, [CLI, 'migrate'], { env: there });
+      expect(migrated.stderr).toContain(`database: SQLite ${path.join(elsewhere, 'dpp.sqlite')}`);
+      expect(migrated.stdout).toContain('applied 0001-foundation');
+    } else {
+      expect(keys.stderr).toMatch(/database: PostgreSQL 127\.0\.0\.1:5432\/test/);
+      expect(keys.stderr).not.toContain('postgres@');
+    }
+    fs.rmSync(elsewhere, { recursive: true, force: true });
+  });
+
+  it('explains a wrong eval-extraction path in one line', async () => {
+    const res = await dpp('eval-extraction', '/no/such/folder').catch((e) => e);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim()).toBe('error: /no/such/folder is not a folder (give the folder of labelled documents, e.g. ../shared/corpus/dev)');
+    const noLabels = await dpp('eval-extraction', dir).catch((e) => e);
+    expect(noLabels.stderr.trim()).toBe(`error: no labels file at ${path.join(dir, 'labels.json')} (pass --labels FILE)`);
+  });
+
+  it('serve: warns when public links will carry localhost, and runs the job worker on this database', async () => {
+    const { spawn } = await import('node:child_process');
+    const { key } = { key: (await dpp('keys', 'create', '--org', 'serve-org')).stdout.trim().split('\n').at(-1)! };
+    const server = spawn(process.execPath, [CLI, 'serve'], { env: { ...env, PORT: '0', HOST: '0.0.0.0', LOG_LEVEL: 'info', DEMO_SEED: 'false' } });
+    let log = '';
+    server.stdout.on('data', (d) => (log += d));
+    server.stderr.on('data', (d) => (log += d));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve did not start: ${log}`)), 20_000);
+        server.stdout.on('data', () => {
+          const m = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(log);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        });
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(log).toContain('PUBLIC_BASE_URL is not set');
+      // A document queued through the API is extracted by this same process, on SQLite and PostgreSQL.
+      const base = `http://127.0.0.1:${port}/api/v1`;
+      const auth = { authorization: `Bearer ${key}` };
+      const product = await (await fetch(`${base}/products`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Worker check' }) })).json();
+      const form = new FormData();
+      form.set('file', new Blob(['EU Declaration of Conformity. Manufacturer: Example GmbH. The product bears the CE marking.'], { type: 'text/plain' }), 'doc.txt');
+      expect((await fetch(`${base}/products/${product.product_id}/documents`, { method: 'POST', headers: auth, body: form })).status).toBe(201);
+      const queued = await (await fetch(`${base}/compliance/products/${product.product_id}/extract-from-docs`, { method: 'POST', headers: auth })).json();
+      expect(queued.status).toBe('queued');
+      let task: { status?: string; counts?: { completed: number } } = {};
+      for (let i = 0; i < 200 && task.status !== 'completed'; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        task = await (await fetch(`${base}/compliance/batch/${queued.task_id}`, { headers: auth })).json();
+      }
+      expect(task).toMatchObject({ status: 'completed', counts: { completed: 1 } });
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  }, 60_000);
+
   it('refuses a bad configuration value naming the variable', async () => {
     const res = await run(process.execPath, [CLI, 'migrate'], { env: { ...env, PORT: 'x' } }).catch((e) => e);
     expect(res.code).toBe(1);
