@@ -25,6 +25,7 @@ import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
 import { clientErrorProblem, frameworkErrorProblem, installProblemHandlers } from './http/problem.js';
 import { ProblemSchema } from './http/schemas.js';
+import { tidyOpenApi } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
 
 /** A request id taken from the caller: a short token, safe to log. */
@@ -83,6 +84,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key: dpp_<id>_<secret>' } } },
       security: [{ bearer: [] }],
     },
+    transformObject: (documents) => tidyOpenApi(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as Record<string, unknown>),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -83,6 +83,8 @@ describe.each(dialects)('hostile input (%s)', (dialect) => {
     ]) {
       expectProblem(await t.call(key, { method: 'GET', url }), 400, 'querystring/page', 'maximum');
     }
+    // A version number beyond PostgreSQL's integer: a 400, not "out of range for type integer".
+    expectProblem(await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/export?version=2147483648` }), 400, 'querystring/version', 'maximum');
     const last = await t.call(key, { method: 'GET', url: '/api/v1/products?page=1000000' });
     expect(last.statusCode).toBe(200);
     expect(last.json().items).toEqual([]);

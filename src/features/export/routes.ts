@@ -64,7 +64,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
       summary: 'Export the DPP as JSON-LD (published version by default; ?version=N for an older one)',
       params: ProductIdParams,
       querystring: Type.Object(
-        { profile: Type.Optional(Profile), version: Type.Optional(Type.Integer({ minimum: 1 })) },
+        { profile: Type.Optional(Profile), version: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })) },
         { additionalProperties: false },
       ),
       response: { 200: Type.Object({}, { additionalProperties: true }), ...ProblemResponses },
