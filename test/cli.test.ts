@@ -123,16 +123,16 @@ describe.each(dialects)('dpp CLI (%s)', (dialect) => {
       // A document queued through the API is extracted by this same process, on SQLite and PostgreSQL.
       const base = `http://127.0.0.1:${port}/api/v1`;
       const auth = { authorization: `Bearer ${key}` };
-      const product = await (await fetch(`${base}/products`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Worker check' }) })).json();
+      const product: any = await (await fetch(`${base}/products`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Worker check' }) })).json();
       const form = new FormData();
       form.set('file', new Blob(['EU Declaration of Conformity. Manufacturer: Example GmbH. The product bears the CE marking.'], { type: 'text/plain' }), 'doc.txt');
       expect((await fetch(`${base}/products/${product.product_id}/documents`, { method: 'POST', headers: auth, body: form })).status).toBe(201);
-      const queued = await (await fetch(`${base}/compliance/products/${product.product_id}/extract-from-docs`, { method: 'POST', headers: auth })).json();
+      const queued: any = await (await fetch(`${base}/compliance/products/${product.product_id}/extract-from-docs`, { method: 'POST', headers: auth })).json();
       expect(queued.status).toBe('queued');
       let task: { status?: string; counts?: { completed: number } } = {};
       for (let i = 0; i < 200 && task.status !== 'completed'; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        task = await (await fetch(`${base}/compliance/batch/${queued.task_id}`, { headers: auth })).json();
+        task = (await (await fetch(`${base}/compliance/batch/${queued.task_id}`, { headers: auth })).json()) as typeof task;
       }
       expect(task).toMatchObject({ status: 'completed', counts: { completed: 1 } });
     } finally {

@@ -95,6 +95,8 @@ function truncate(text: string, max = 200): string {
 function routeTable(app: FastifyInstance) {
   const patterns: Array<{ regex: RegExp; methods: Set<string> }> = [];
   app.addHook('onRoute', (route) => {
+    // A catch-all (the resolver's compressed links, /{segment}) says nothing about which methods a path has.
+    if ((route.config as { catchAll?: boolean } | undefined)?.catchAll) return;
     const source = route.url
       .split('/')
       .map((part) => (part.startsWith(':') ? '[^/]+' : part === '*' ? '.*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))

@@ -85,7 +85,15 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
   }, async (request) => documents.get(principalOf(request).orgId, request.params.asset_id));
 
   app.get('/assets/:asset_id/content', {
-    schema: { tags, summary: 'Document bytes', params: AssetParams, response: { ...ProblemResponses } },
+    schema: {
+      tags,
+      summary: 'Document bytes',
+      params: AssetParams,
+      response: {
+        200: { description: 'The stored bytes, with the media type detected at upload', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        ...ProblemResponses,
+      },
+    },
   }, async (request, reply) => {
     const { asset, bytes } = await documents.content(principalOf(request).orgId, request.params.asset_id);
     // Stored files are served as attachments in a sandbox: an uploaded HTML file can never run as our origin.

@@ -1,37 +1,60 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
 import { Type } from 'typebox';
 import { errors } from '../../errors.js';
 import { sendProblem } from '../../http/problem.js';
 import { CONTEXT_PATHS } from './contexts.js';
 import { gtinFromDigitalLink, passportUri } from './digital-link.js';
-import { negotiateLanguage } from './i18n.js';
-import { buildLinkset } from './linkset.js';
+import { negotiateLanguage, type Lang } from './i18n.js';
+import { buildLinkset, expandLinkType, passportLinks, pickLink, type PassportLink } from './linkset.js';
 import { PAGE_CSP, renderMessagePage, renderPassportPage } from './page.js';
+import { decompressDigitalLink, gtinPath, parseGtinQualifiers, type GtinQualifiers } from './resolver/dl-path.js';
 import { profileOf, renderExport } from './routes.js';
-import type { ExportService } from './service.js';
-import type { ExportInput } from './types.js';
+import type { ExportService, PublicPassport } from './service.js';
 
 const PublicQuery = Type.Object(
   {
     lang: Type.Optional(Type.String({ maxLength: 35 })),
-    linkType: Type.Optional(Type.String({ maxLength: 100 })),
+    linkType: Type.Optional(Type.String({ maxLength: 200, description: 'linkset (or all), or a link type such as gs1:pip, gs1:dpp, untp:dpp' })),
     format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('jsonld')])),
     profile: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('untp')])),
+    version: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'an earlier published version' })),
   },
+  // Scanners and campaigns add their own parameters (utm_*, context…): they are kept and passed on.
   { additionalProperties: true },
 );
-type PublicQueryValues = { lang?: string; linkType?: string; format?: string; profile?: string };
+type PublicQueryValues = { lang?: string; linkType?: string; format?: string; profile?: string; version?: number };
 type PublicRequest = FastifyRequest & { query: PublicQueryValues };
+
+const LINKSET = 'application/linkset+json';
+/** What a resolver URI can answer with, in our order of preference for `*\/*`. */
+const OFFERED = ['text/html', LINKSET, 'application/ld+json', 'application/json'];
 
 type Wanted = 'html' | 'jsonld' | 'linkset';
 
+/** The representation a request asks for: explicit parameters first, then Accept with its q-values. */
 function wanted(request: PublicRequest): Wanted {
-  const accept = request.headers.accept ?? '';
-  if (request.query.linkType === 'linkset' || accept.includes('application/linkset+json')) return 'linkset';
-  if (request.query.format === 'jsonld' || accept.includes('application/ld+json')) return 'jsonld';
-  if (request.query.format === 'html' || accept.includes('text/html') || accept === '' || accept.includes('*/*')) return 'html';
-  return accept.includes('application/json') ? 'jsonld' : 'html';
+  const { linkType, format } = request.query;
+  if (linkType === 'linkset' || linkType === 'all') return 'linkset';
+  if (format === 'jsonld') return 'jsonld';
+  if (format === 'html') return 'html';
+  const best = new Negotiator(request.raw).mediaType(OFFERED) ?? 'text/html';
+  return best === LINKSET ? 'linkset' : best === 'text/html' ? 'html' : 'jsonld';
+}
+
+/** Media types the request accepts, best first (to choose among links of one type). */
+function acceptedTypes(request: FastifyRequest): string[] {
+  return new Negotiator(request.raw).mediaTypes(['text/html', 'application/ld+json', 'application/json']);
+}
+
+/** CORS for every resolver answer: the resolver is public and called from other origins' pages and apps. */
+function cors(reply: FastifyReply) {
+  return reply
+    .header('access-control-allow-origin', '*')
+    .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
+    .header('access-control-allow-headers', 'Accept, Accept-Language')
+    .header('access-control-expose-headers', 'Location, Link');
 }
 
 /** Headers every public HTML answer carries: a strict CSP and no sniffing, framing or referrer leaks. */
@@ -43,27 +66,83 @@ function htmlHeaders(reply: FastifyReply) {
     .type('text/html; charset=utf-8');
 }
 
+/** The request's query string without `linkType`, to pass on when redirecting (GS1: "SHALL pass on"). */
+function passedOnQuery(request: FastifyRequest): string {
+  const raw = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+  return raw
+    .split('&')
+    .filter((pair) => pair !== '' && !/^linkType(=|$)/i.test(pair))
+    .join('&');
+}
+
+function withQuery(href: string, query: string): string {
+  if (!query) return href;
+  const hash = href.indexOf('#');
+  const [base, fragment] = hash >= 0 ? [href.slice(0, hash), href.slice(hash)] : [href, ''];
+  return `${base}${base.includes('?') ? '&' : '?'}${query}${fragment}`;
+}
+
+interface Resolution {
+  /** The URI asked for, uncompressed, without query: the linkset's first anchor. */
+  anchor: string;
+  /** The model's URI (the links' subject) when the passport was found. */
+  passport: PublicPassport | undefined;
+  /** For a compressed request: the uncompressed URI, announced as owl:sameAs. */
+  sameAs?: string;
+}
+
 /**
- * Answers a passport URI the way a GS1 Digital Link resolver does: a page for people, JSON-LD for
- * machines, a linkset on request. Only live published versions are ever shown.
+ * Answers a passport URI as a GS1-conformant resolver does (see README, "Resolver conformance"):
+ * - no linkType: the passport served in place (the default link is this very URI), as a page,
+ *   JSON-LD or linkset by content negotiation;
+ * - linkType=linkset (or all): the linkset, 200;
+ * - linkType=<type>: 307 to the best link of that type, the rest of the query passed on; 404 for a
+ *   type the passport does not offer.
+ * Only live published versions are ever shown.
  */
-function answer(request: PublicRequest, reply: FastifyReply, input: ExportInput | undefined, uri: string) {
+function answer(request: PublicRequest, reply: FastifyReply, { anchor, passport, sameAs }: Resolution) {
   const kind = wanted(request);
-  const lang = negotiateLanguage(request.query.lang, request.headers['accept-language']);
+  const lang: Lang = negotiateLanguage(request.query.lang, request.headers['accept-language']);
   const selfPath = request.url.split('?')[0]!;
-  reply.header('vary', 'Accept, Accept-Language');
-  if (!input) {
-    if (kind === 'html') return htmlHeaders(reply).code(404).send(renderMessagePage(lang, 'notFound', selfPath));
+  cors(reply).header('vary', 'Accept, Accept-Language');
+  const links: string[] = [];
+  if (sameAs) links.push(`<${sameAs}>; rel="owl:sameAs"`);
+  if (!passport) {
+    if (links.length) reply.header('link', links.join(', '));
+    if (kind === 'html' && !request.query.linkType) return htmlHeaders(reply).code(404).send(renderMessagePage(lang, 'notFound', selfPath));
     return sendProblem(reply, errors.notFound('Passport', 'There is no published passport at this address.').toProblem(selfPath));
   }
+  const uri = passportUri(passport.baseUrl, passport.productId, passport.gtin14);
+  const subject = { uri, productName: passport.passport.product_name ?? '', publishedVersion: passport.currentVersion, versions: passport.versions };
+  const offered: PassportLink[] = passportLinks(subject);
+  links.push(`<${anchor}?linkType=linkset>; rel="linkset"; type="${LINKSET}"`);
+  reply.header('link', links.join(', '));
   reply.header('cache-control', 'public, max-age=300');
-  if (kind === 'linkset') return reply.type('application/linkset+json').send(buildLinkset(uri, input.passport.product_name));
+
+  const linkType = request.query.linkType;
+  if (linkType && linkType !== 'linkset' && linkType !== 'all') {
+    if (!/^([a-z][a-z0-9]*:[A-Za-z][A-Za-z0-9_-]*|https?:\/\/\S+|[a-z][a-z-]*)$/.test(linkType)) {
+      throw errors.validation(`linkType "${linkType}" is not a link type (gs1:pip, gs1:dpp, untp:dpp, linkset …).`, [
+        { field: 'querystring/linkType', rule: 'link_type', message: 'must be linkset, a CURIE such as gs1:pip, or a link type URI' },
+      ]);
+    }
+    const chosen = pickLink(offered, expandLinkType(linkType), lang, acceptedTypes(request));
+    if (!chosen) {
+      const available = [...new Set(offered.map((l) => l.rel))];
+      throw errors.notFound('Link', `This passport offers no link of type ${linkType}; it offers: ${available.join(', ')} (or linkType=linkset for all).`);
+    }
+    return reply.code(307).header('location', withQuery(chosen.href, passedOnQuery(request))).send();
+  }
+  if (kind === 'linkset') {
+    // Exactly this media type (no charset parameter): GS1's test suite compares it as a string.
+    // A Buffer, because Fastify appends "; charset=utf-8" to JSON media types sent as text.
+    return reply.header('content-type', LINKSET).send(Buffer.from(JSON.stringify(buildLinkset(anchor, subject, offered))));
+  }
   if (kind === 'jsonld') {
-    const { body, type } = renderExport(input, profileOf(request.query.profile, request.headers.accept));
+    const { body, type } = renderExport(passport, profileOf(request.query.profile, request.headers.accept));
     return reply.type(type).send(body);
   }
-  reply.header('link', `<${uri}?linkType=linkset>; rel="linkset"; type="application/linkset+json"`);
-  return htmlHeaders(reply).send(renderPassportPage(input, lang, selfPath));
+  return htmlHeaders(reply).send(renderPassportPage(passport, lang, selfPath));
 }
 
 export interface PublicRoutesOptions {
@@ -71,46 +150,145 @@ export interface PublicRoutesOptions {
   baseUrl: string;
 }
 
+/** GS1 primary keys this resolver does not serve (it resolves GTINs): valid syntax, nothing here (404). */
+const OTHER_PRIMARY_KEYS = ['00', '253', '255', '401', '402', '410', '411', '412', '413', '414', '415', '417', '8003', '8004', '8006', '8010', '8013', '8017', '8018'];
+/** Key qualifiers of a GTIN: never first in a path (400). */
+const QUALIFIER_AIS = ['22', '10', '21', '235'];
+
 /** The public side, no API key: GS1 Digital Link resolver, passport pages, and the served JSON-LD contexts. */
 export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (app, { exports, baseUrl }) => {
   const tags = ['Public passport'];
-  const schema = (summary: string, params: ReturnType<typeof Type.Object>) => ({
+  const passportResponses = {
+    200: {
+      description: 'The published passport: an HTML page, JSON-LD, or the linkset (content negotiation, or linkType=linkset)',
+      content: {
+        'text/html': { schema: { type: 'string' } },
+        'application/ld+json': { schema: { type: 'object', additionalProperties: true } },
+        [LINKSET]: { schema: { type: 'object', additionalProperties: true } },
+      },
+    },
+    307: { description: 'Redirect to the link of the requested linkType', type: 'null' },
+    400: { description: 'Not a valid Digital Link (check digit, qualifiers, characters)', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } }, 'text/html': { schema: { type: 'string' } } } },
+    404: { description: 'No published passport here, or no link of the requested type', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } }, 'text/html': { schema: { type: 'string' } } } },
+  };
+  const schema = (summary: string, params?: ReturnType<typeof Type.Object>) => ({
     tags,
     summary,
     security: [],
-    params,
+    ...(params ? { params } : {}),
     querystring: PublicQuery,
+    response: passportResponses,
   });
 
-  const byGtin = async (req: FastifyRequest, reply: FastifyReply) => {
-    const request = req as PublicRequest;
-    const { gtin: segment } = request.params as { gtin: string };
+  /** GET (and HEAD) plus an OPTIONS answer, as the resolver standard asks of every resolver URI. */
+  const resolverRoute = (path: string, summary: string, params: ReturnType<typeof Type.Object> | undefined, handler: (req: FastifyRequest, reply: FastifyReply) => unknown) => {
+    app.get(path, { schema: schema(summary, params) }, handler as never);
+    app.options(path, { schema: { hide: true } }, async (_request, reply) => cors(reply).header('allow', 'GET, HEAD, OPTIONS').code(204).send());
+  };
+
+  const badLink = (request: PublicRequest, reply: FastifyReply, error: Error) => {
+    cors(reply);
+    if (wanted(request) === 'html' && !request.query.linkType) {
+      const lang = negotiateLanguage(request.query.lang, request.headers['accept-language']);
+      return htmlHeaders(reply).code(400).send(renderMessagePage(lang, 'badRequest', request.url.split('?')[0]!));
+    }
+    throw error;
+  };
+
+  /** Resolves `/01/{gtin}[/qualifiers]` (from the path, or from a decompressed link). */
+  const resolveGtin = async (request: PublicRequest, reply: FastifyReply, segment: string, rest: string[], sameAs?: string) => {
     const gtin = gtinFromDigitalLink(segment);
     if (!gtin) {
-      const lang = negotiateLanguage(request.query.lang, request.headers['accept-language']);
-      if (wanted(request) === 'html') {
-        return htmlHeaders(reply).code(400).send(renderMessagePage(lang, 'badRequest', request.url.split('?')[0]!));
-      }
-      throw errors.validation(`"${segment}" is not a GTIN-14 with a valid check digit.`, [
+      return badLink(request, reply, errors.validation(`"${segment}" is not a GTIN-14 with a valid check digit.`, [
         { field: 'params/gtin', rule: 'gtin14', message: 'must be 14 digits with a valid GS1 check digit' },
-      ]);
+      ]));
     }
-    return answer(request, reply, await exports.publicByGtin(gtin), `${baseUrl}/01/${gtin}`);
+    let qualifiers: GtinQualifiers;
+    try {
+      qualifiers = parseGtinQualifiers(rest);
+    } catch (e) {
+      return badLink(request, reply, e as Error);
+    }
+    // Batch, serial, variant and TPX resolve to the model's passport (item-level passports are not kept yet).
+    const passport = await exports.publicByGtin(gtin, request.query.version);
+    return answer(request, reply, { anchor: `${baseUrl}${gtinPath(gtin, qualifiers)}`, passport, ...(sameAs ? { sameAs } : {}) });
   };
 
   const Gtin = { gtin: Type.String({ maxLength: 40 }) };
-  app.get('/01/:gtin', { schema: schema('Resolve a GS1 Digital Link (GTIN)', Type.Object(Gtin)) }, byGtin);
-  // Serial numbers and lots are accepted (kept for item-level passports later) and resolve to the model's passport.
-  app.get('/01/:gtin/21/:serial', { schema: schema('Resolve a GS1 Digital Link (GTIN + serial)', Type.Object({ ...Gtin, serial: Type.String({ maxLength: 20 }) })) }, byGtin);
-  app.get('/01/:gtin/10/:lot', { schema: schema('Resolve a GS1 Digital Link (GTIN + lot)', Type.Object({ ...Gtin, lot: Type.String({ maxLength: 20 }) })) }, byGtin);
-
-  app.get('/dpp/:product_id', {
-    schema: schema('Passport of a product without a valid GTIN', Type.Object({ product_id: Type.String({ format: 'uuid' }) })),
-  }, async (request, reply) => {
-    const { product_id } = request.params as { product_id: string };
-    const input = await exports.publicById(product_id);
-    return answer(request as PublicRequest, reply, input, input ? passportUri(baseUrl, product_id, input.gtin14) : `${baseUrl}/dpp/${product_id}`);
+  resolverRoute('/01/:gtin', 'Resolve a GS1 Digital Link (GTIN)', Type.Object(Gtin), (req, reply) => {
+    const request = req as PublicRequest;
+    return resolveGtin(request, reply, (request.params as { gtin: string }).gtin, []);
   });
+  resolverRoute(
+    '/01/:gtin/*',
+    'Resolve a GS1 Digital Link with key qualifiers: /22/{cpv}, /10/{lot}, /21/{serial} in that order, or /235/{tpx}',
+    undefined,
+    (req, reply) => {
+      const request = req as PublicRequest;
+      const params = request.params as { gtin: string };
+      // Segments are split on the raw path, then decoded: a value may hold an encoded "/" (%2F). A
+      // trailing slash is the same URI (GS1: the same answer with or without it); an empty segment inside is not.
+      const raw = request.url.split('?')[0]!.split('/').slice(3);
+      if (raw.at(-1) === '') raw.pop();
+      let rest: string[];
+      try {
+        rest = raw.map((segment) => decodeURIComponent(segment));
+      } catch {
+        rest = ['%'];
+      }
+      return resolveGtin(request, reply, params.gtin, rest);
+    },
+  );
+
+  resolverRoute('/dpp/:product_id', 'Passport of a product without a valid GTIN', Type.Object({ product_id: Type.String({ format: 'uuid' }) }), async (req, reply) => {
+    const request = req as PublicRequest;
+    const { product_id } = request.params as { product_id: string };
+    const passport = await exports.publicById(product_id, request.query.version);
+    return answer(request, reply, { anchor: passport ? passportUri(baseUrl, product_id, passport.gtin14) : `${baseUrl}/dpp/${product_id}`, passport });
+  });
+
+  // Other GS1 keys: a qualifier first is a syntax error; a primary key we do not serve is simply not here.
+  for (const ai of [...QUALIFIER_AIS, ...OTHER_PRIMARY_KEYS]) {
+    app.get(`/${ai}/*`, { schema: { hide: true } }, async (request, reply) => {
+      cors(reply);
+      if (QUALIFIER_AIS.includes(ai)) {
+        throw errors.validation(`AI ${ai} is a key qualifier of a GTIN, not a primary key: write /01/{gtin}/${ai}/{value}.`, [
+          { field: 'path', rule: 'primary_key', message: `a Digital Link starts with a primary key such as 01, not ${ai}` },
+        ]);
+      }
+      return sendProblem(reply, errors.notFound('Key', `This resolver answers GTINs (/01/…); GS1 key ${ai} is not resolved here.`).toProblem(request.url.split('?')[0]));
+    });
+  }
+
+  // A compressed Digital Link is one path segment: decompressed with GS1's own tables, then resolved
+  // like its uncompressed form (announced as owl:sameAs), without a redirect to it.
+  app.get('/:compressed', { schema: { hide: true }, config: { catchAll: true } }, async (req, reply) => {
+    const request = req as PublicRequest;
+    const segment = (request.params as { compressed: string }).compressed;
+    const path = decompressDigitalLink(baseUrl, segment);
+    const m = path && /^\/01\/([^/]+)(?:\/(.*))?$/.exec(path);
+    if (!m) {
+      return sendProblem(reply, errors.notFound('Route', `No route GET /${segment.slice(0, 200)}.`).toProblem(request.url.split('?')[0]));
+    }
+    const rest = m[2] ? m[2].split('/').map((s) => decodeURIComponent(s)) : [];
+    return resolveGtin(request, reply, m[1]!, rest, `${baseUrl}${path}`);
+  });
+
+  // GS1 resolver description file.
+  const description = JSON.stringify({
+    name: 'dpp-compliance: Digital Product Passports',
+    resolverRoot: baseUrl,
+    supportedPrimaryKeys: ['01'],
+    supportedLinkType: [
+      { namespace: 'https://ref.gs1.org/voc/', prefix: 'gs1:' },
+      { namespace: 'https://test.uncefact.org/vocabulary/linkTypes/', prefix: 'untp:' },
+    ],
+    linkTypeDefaultCanBeLinkset: true,
+    jsonLdContextLocation: 'https://ref.gs1.org/standards/resolver/linkset-context',
+  });
+  app.get('/.well-known/gs1resolver', { schema: { tags, summary: 'GS1 resolver description file', security: [] } }, async (_request, reply) =>
+    cors(reply).type('application/json').header('cache-control', 'public, max-age=3600').send(description),
+  );
 
   for (const [path, document] of Object.entries(CONTEXT_PATHS)) {
     const body = JSON.stringify(document);

@@ -58,6 +58,16 @@ export function createExportRepository(db: Kysely<Schema>) {
         .executeTakeFirst();
     },
 
+    /** Every published version of a product's passport, oldest first. */
+    publishedVersions(productId: string) {
+      return db
+        .selectFrom('passport_publications')
+        .select(['published_version', 'published_at'])
+        .where('product_id', '=', productId)
+        .orderBy('published_version')
+        .execute();
+    },
+
     /** Products with a passport, in id order after `afterId` (keyset pagination for streaming exports). */
     productsWithPassport(orgId: string, afterId: string, limit: number) {
       return db

@@ -94,7 +94,17 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
         },
         { additionalProperties: false },
       ),
-      response: { ...ProblemResponses },
+      response: {
+        200: {
+          description: 'The code, encoding the passport URI (also in X-DPP-URI)',
+          content: {
+            'image/png': { schema: { type: 'string', format: 'binary' } },
+            'image/svg+xml': { schema: { type: 'string' } },
+          },
+        },
+        304: { description: 'Not modified (If-None-Match)', type: 'null' },
+        ...ProblemResponses,
+      },
     },
   }, async (request, reply) => {
     const q = request.query as { format: QrFormat; size: number; margin: number; ecc: QrEcc; preview: boolean };
@@ -110,7 +120,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
       .header('etag', entry.etag)
       .header('cache-control', 'private, max-age=86400')
       .header('x-dpp-uri', uri);
-    if (request.headers['if-none-match'] === entry.etag) return reply.code(304).send();
+    if (request.headers['if-none-match'] === entry.etag) return reply.code(304).send(null);
     return reply.type(q.format === 'svg' ? 'image/svg+xml' : 'image/png').send(entry.body);
   });
 };

@@ -11,6 +11,13 @@ import type { ExportInput } from './types.js';
 
 type ProductForExport = NonNullable<Awaited<ReturnType<ReturnType<typeof createExportRepository>['findProduct']>>>;
 
+/** What the public resolver shows: one published version, and which others exist. */
+export interface PublicPassport extends ExportInput {
+  productId: string;
+  currentVersion: number;
+  versions: Array<{ version: number; publishedAt: string }>;
+}
+
 /** A published passport is live while it has a published version and no withdrawal after it. */
 function isLive(row: ComplianceRow): boolean {
   return row.published_version !== null && !row.withdrawn_at;
@@ -60,6 +67,14 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
     return workingCopyInput(product, row);
   }
 
+  async function publicPassport(product: ProductForExport, row: ComplianceRow, version?: number): Promise<PublicPassport | undefined> {
+    if (version !== undefined && version > row.published_version!) return undefined;
+    const input = await publishedInput(product, row, version ?? row.published_version!);
+    if (!input) return undefined;
+    const versions = (await repo.publishedVersions(product.id)).map((v) => ({ version: v.published_version, publishedAt: v.published_at }));
+    return { ...input, productId: product.id, currentVersion: row.published_version!, versions };
+  }
+
   async function requireProduct(orgId: string, productId: string) {
     const product = await repo.findProduct(orgId, productId);
     if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
@@ -91,19 +106,22 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
       return passportUri(baseUrl, product.id, gtin14);
     },
 
-    /** Public: the live published passport of a product, or undefined. */
-    async publicById(productId: string): Promise<ExportInput | undefined> {
+    /**
+     * Public: the live published passport of a product (or its earlier published version `version`),
+     * or undefined. A withdrawn passport shows no version at all.
+     */
+    async publicById(productId: string, version?: number): Promise<PublicPassport | undefined> {
       const product = await repo.findPublicProduct(productId);
       const row = product && (await repo.findRecord(productId));
-      return product && row && isLive(row) ? publishedInput(product, row, row.published_version!) : undefined;
+      return product && row && isLive(row) ? publicPassport(product, row, version) : undefined;
     },
 
-    /** Public: the live published passport for a GTIN-14, or undefined. */
-    async publicByGtin(gtin14: string): Promise<ExportInput | undefined> {
+    /** Public: the live published passport for a GTIN-14 (or its earlier version `version`), or undefined. */
+    async publicByGtin(gtin14: string, version?: number): Promise<PublicPassport | undefined> {
       const product = await repo.findPublishedByGtin(gtin14);
       if (!product || !toBool(product.gtin_valid)) return undefined;
       const row = await repo.findRecord(product.id);
-      return row && isLive(row) ? publishedInput(product, row, row.published_version!) : undefined;
+      return row && isLive(row) ? publicPassport(product, row, version) : undefined;
     },
 
     /** Every passport of an organisation (live published version, else working copy), streamed in id order. */

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
+import { ExtractionResults, QueuedDocument, QueuedProducts, TaskProgress } from './schemas.js';
 import type { ExtractionService } from './service.js';
 
 const ProviderQuery = Type.Object(
@@ -55,11 +56,22 @@ export const extractionRoutes: FastifyPluginAsyncTypebox<{ extraction: Extractio
   });
 
   app.get('/compliance/batch/:task_id', {
-    schema: { tags, summary: 'Progress of an extraction task', params: Type.Object({ task_id: Type.String({ format: 'uuid' }) }) },
+    schema: {
+      tags,
+      summary: 'Progress of an extraction task',
+      params: Type.Object({ task_id: Type.String({ format: 'uuid' }) }),
+      response: { 200: TaskProgress, ...ProblemResponses },
+    },
   }, async (request) => extraction.task(principalOf(request).orgId, request.params.task_id));
 
   app.post('/compliance/products/:product_id/extract-from-docs', {
-    schema: { tags, summary: 'Queue extraction from every document of a product', params: ProductIdParams, querystring: ProviderQuery, response: { ...ProblemResponses } },
+    schema: {
+      tags,
+      summary: 'Queue extraction from every document of a product',
+      params: ProductIdParams,
+      querystring: ProviderQuery,
+      response: { 200: QueuedProducts, 202: QueuedProducts, ...ProblemResponses },
+    },
   }, async (request, reply) => {
     const { orgId } = principalOf(request);
     const r = await extraction.queueProducts(orgId, [request.params.product_id], request.query.provider);
@@ -79,7 +91,7 @@ export const extractionRoutes: FastifyPluginAsyncTypebox<{ extraction: Extractio
       summary: 'Queue extraction from one document',
       params: Type.Object({ product_id: Type.String({ format: 'uuid' }), asset_id: Type.String({ format: 'uuid' }) }),
       querystring: ProviderQuery,
-      response: { ...ProblemResponses },
+      response: { 202: QueuedDocument, ...ProblemResponses },
     },
   }, async (request, reply) => {
     const r = await extraction.queueDocument(principalOf(request).orgId, request.params.product_id, request.params.asset_id, request.query.provider);
@@ -87,6 +99,11 @@ export const extractionRoutes: FastifyPluginAsyncTypebox<{ extraction: Extractio
   });
 
   app.get('/compliance/products/:product_id/extraction-results', {
-    schema: { tags, summary: 'Extraction results with per-field confidence and evidence', params: ProductIdParams, response: { ...ProblemResponses } },
+    schema: {
+      tags,
+      summary: 'Extraction results with per-field confidence and evidence',
+      params: ProductIdParams,
+      response: { 200: ExtractionResults, ...ProblemResponses },
+    },
   }, async (request) => extraction.results(principalOf(request).orgId, request.params.product_id));
 };
