@@ -65,13 +65,37 @@ export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpP
 /** Turns Ajv errors into field errors with paths such as `/materials/0/percentage` or `query/per_page`. */
 export function fieldErrorsFromAjv(errs: ErrorObject[], part: string | undefined): FieldError[] {
   const base = part && part !== 'body' ? part : '';
-  return errs.map((e) => {
+  return withoutNullableNoise(errs).map((e) => {
     let field = e.instancePath;
     if (e.keyword === 'required') field += `/${(e.params as { missingProperty: string }).missingProperty}`;
     if (e.keyword === 'additionalProperties') field += `/${(e.params as { additionalProperty: string }).additionalProperty}`;
     const path = base ? `${base}${field || ''}` : field || '/';
     return { field: path, rule: e.keyword === 'additionalProperties' ? 'unknown_field' : e.keyword, message: describe(e) };
   });
+}
+
+/**
+ * A nullable field (`anyOf: [T, null]`) that gets a wrong value fails three ways in Ajv: "must be T",
+ * "must be null" and "must match a schema in anyOf". The client needs one: the real rule, saying
+ * that null is allowed too ("must be string or null").
+ */
+function withoutNullableNoise(errs: ErrorObject[]): ErrorObject[] {
+  let out = errs;
+  for (const anyOf of errs.filter((e) => e.keyword === 'anyOf')) {
+    const branch = out.filter((e) => e !== anyOf && e.schemaPath.startsWith(`${anyOf.schemaPath}/`));
+    const isNull = (e: ErrorObject) => e.keyword === 'type' && (e.params as { type?: string }).type === 'null' && e.instancePath === anyOf.instancePath;
+    const nullError = branch.find(isNull);
+    const rest = branch.filter((e) => e !== nullError);
+    if (!nullError || rest.length === 0) continue;
+    out = out
+      .filter((e) => e !== anyOf && e !== nullError)
+      .map((e) =>
+        rest.includes(e) && e.keyword === 'type' && e.instancePath === anyOf.instancePath
+          ? { ...e, message: `must be ${(e.params as { type: string }).type} or null` }
+          : e,
+      );
+  }
+  return out;
 }
 
 function describe(e: ErrorObject): string {

@@ -123,6 +123,26 @@ describe.each(dialects)('hostile input (%s)', (dialect) => {
     }
   });
 
+  it('names the one broken rule of a nullable field (no "must be null" or anyOf noise)', async () => {
+    const id = (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'Nullable' } })).json().product_id;
+    for (const [url, payload, field, message] of [
+      [`/api/v1/compliance/dpp/${id}`, { manufacturer: 123 }, '/manufacturer', 'must be string or null'],
+      [`/api/v1/compliance/dpp/${id}`, { carbon_footprint_kg: 'x' }, '/carbon_footprint_kg', 'must be number or null'],
+      [`/api/v1/products/${id}`, { brand: 5 }, '/brand', 'must be string or null'],
+    ] as const) {
+      const body = expectProblem(await t.call(key, { method: 'PATCH', url, payload }), 400);
+      expect(body.errors).toEqual([{ field, rule: 'type', message }]);
+    }
+    // A rule inside the non-null branch is named as it is.
+    const short = expectProblem(await t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload: { country_of_origin: 'FRA' } }), 400);
+    expect(short.errors).toEqual([expect.objectContaining({ field: '/country_of_origin', rule: 'maxLength' })]);
+  });
+
+  it('lists an unknown query parameter precisely (API routes); the public resolver keeps them', async () => {
+    const body = expectProblem(await t.call(key, { method: 'GET', url: '/api/v1/products?pgae=2' }), 400);
+    expect(body.errors).toEqual([{ field: 'querystring/pgae', rule: 'unknown_field', message: 'is not a known field' }]);
+  });
+
   it('names the real limit in a 413', async () => {
     const res = await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'x', description: 'y'.repeat(70_000) } });
     const body = expectProblem(res, 413);
