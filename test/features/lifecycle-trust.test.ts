@@ -63,6 +63,37 @@ describe.each(dialects)('what was published never changes (%s)', (dialect) => {
     expect(res.json().gtin14).toBe('04012345000092');
   });
 
+  it('records a catalog change the passport shows as a new passport version with a history entry (PATCH and import)', async () => {
+    const id = await create({ title: 'Shown title', external_id: 'SHOWN-1', ean: '4012345000115' });
+    const { product_name: _ignored, ...withoutName } = FULL_PASSPORT as Record<string, unknown>;
+    await patchPassport(id, withoutName);
+    expect((await publish(id)).statusCode).toBe(200);
+    const before = await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}` });
+    const etag = before.headers.etag as string;
+
+    await t.call(key, { method: 'PATCH', url: `/api/v1/products/${id}`, payload: { title: 'Renamed title' } });
+    const after = await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}`, headers: { 'if-none-match': etag } });
+    expect(after.statusCode).toBe(200); // not a stale 304
+    expect(after.json()).toMatchObject({ product_name: 'Renamed title', has_unpublished_changes: true, published_version: 1 });
+    const history = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/history` })).json();
+    expect(history.items[0]).toMatchObject({
+      action: 'product_update',
+      source: 'api',
+      key_id: expect.any(String),
+      changes: [{ field: 'product_name', old: 'Shown title', new: 'Renamed title' }],
+    });
+    // The published version is a snapshot: it keeps the old name.
+    const v1 = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/export?version=1` })).json();
+    expect(JSON.stringify(v1)).toContain('Shown title');
+
+    await t.call(key, { method: 'POST', url: '/api/v1/products/import', payload: 'sku,title\nSHOWN-1,Imported title\n', headers: { 'content-type': 'text/csv' } });
+    const imported = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/history` })).json();
+    expect(imported.items[0]).toMatchObject({ action: 'product_update', source: 'import', changes: [{ field: 'product_name', new: 'Imported title' }] });
+    // A change the passport does not show (the brand) is not a passport change.
+    await t.call(key, { method: 'PATCH', url: `/api/v1/products/${id}`, payload: { brand: 'Other' } });
+    expect((await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/history` })).json().total).toBe(imported.total);
+  });
+
   it.each([
     ['CE', { ce_marked: false }, 'ce_marked'],
     ['RoHS', { rohs_compliant: false }, 'rohs_compliant'],

@@ -5,6 +5,8 @@ import { errors } from '../../errors.js';
 import type { NewProductRow, Schema } from '../../db/schema.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { recordProductChanges } from '../compliance/product-changes.js';
+import type { Actor } from '../compliance/service.js';
 import { createStatsRepository } from '../stats/repository.js';
 import { createProductRepository } from './repository.js';
 import { prepareRowsInWorker } from './parse-in-worker.js';
@@ -29,6 +31,8 @@ export interface ImportOptions {
   onProgress?: (rowsDone: number, bytesRead: number | undefined) => void;
   /** Parse on a worker thread (the default); pass `shouldParseInWorker(size)` to keep small inputs inline. */
   parseInWorker?: boolean;
+  /** Who imports, for the history of passports whose product data the import changes. */
+  actor?: Actor;
 }
 
 /**
@@ -46,7 +50,7 @@ export async function importProducts(
   format: ImportFormat,
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
-  const { onProgress, parseInWorker = true } = options;
+  const { onProgress, parseInWorker = true, actor = { keyId: null, source: 'import' } } = options;
   const started = Date.now();
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0, failed: 0, rows: 0, failures: [], failures_truncated: false, duration_ms: 0 };
   const postgres = dialectOf(db) === 'postgres';
@@ -63,7 +67,7 @@ export async function importProducts(
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
-    await writeBatchWithRetry(db, orgId, rows, summary, fail);
+    await writeBatchWithRetry(db, orgId, rows, summary, fail, actor);
     if (postgres && summary.created >= analyzeAt) {
       // A fast-growing table outruns the planner's statistics (autovacuum may be off or late) and the
       // key lookups degrade into scans of the organisation's rows: refresh them at ×4 steps.
@@ -101,11 +105,12 @@ async function writeBatchWithRetry(
   rows: Pending[],
   summary: ImportSummary,
   fail: (line: number, reason: string, field?: string) => void,
+  actor: Actor,
 ) {
   for (let attempt = 1; ; attempt++) {
     const local = { created: 0, updated: 0, unchanged: 0, failures: [] as Array<[number, string, string?]> };
     try {
-      await db.transaction().execute((trx) => writeBatch(trx, orgId, rows, local));
+      await db.transaction().execute((trx) => writeBatch(trx, orgId, rows, local, actor));
     } catch (e) {
       if (isUniqueViolation(e) && attempt < 3) continue;
       throw e;
@@ -123,6 +128,7 @@ async function writeBatch(
   orgId: string,
   rows: Pending[],
   out: { created: number; updated: number; unchanged: number; failures: Array<[number, string, string?]> },
+  actor: Actor,
 ) {
   const repo = createProductRepository(trx);
   const externalIds = [...new Set(rows.flatMap((r) => (r.fields.external_id ? [r.fields.external_id] : [])))];
@@ -219,6 +225,17 @@ async function writeBatch(
   });
   await repo.releaseGtins(orgId, moved);
   await repo.upsertMany([...touched.values()], newIds);
+  // Products whose passport shows what changed (title, EAN) get a passport version and history entry.
+  const shown = [...touched.values()].flatMap((r) => {
+    const stored = newIds.has(r.id) ? undefined : state.get(r.id);
+    return stored && (stored.title !== r.title || (stored.ean ?? null) !== (r.ean ?? null))
+      ? [{ productId: r.id, before: { title: stored.title, ean: stored.ean ?? null }, after: { title: r.title, ean: r.ean ?? null } }]
+      : [];
+  });
+  if (shown.length) {
+    const withPassport = await repo.withPassportAmong(shown.map((c) => c.productId));
+    await recordProductChanges(trx, orgId, shown.filter((c) => withPassport.has(c.productId)), actor);
+  }
   await createStatsRepository(trx).adjust(orgId, { total_products: out.created });
 }
 

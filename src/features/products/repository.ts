@@ -82,6 +82,18 @@ export function createProductRepository(db: Db) {
       return new Set(rows.map((r) => r.product_id));
     },
 
+    /** Which of these products have a passport (a working copy at least). */
+    async withPassportAmong(ids: string[]): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db
+        .selectFrom('compliance_records')
+        .select('product_id')
+        .where(inList(dialect, 'product_id', ids))
+        .where('passport_created_at', 'is not', null)
+        .execute();
+      return new Set(rows.map((r) => r.product_id));
+    },
+
     async findByKeys(orgId: string, externalIds: string[], gtins: string[]): Promise<ProductRow[]> {
       const [byExt, byGtin] = await Promise.all([
         externalIds.length

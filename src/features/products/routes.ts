@@ -67,7 +67,10 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
       body: UpdateProductBody,
       response: { 200: ProductSchema, ...ProblemResponses },
     },
-  }, async (request) => products.update(principalOf(request).orgId, request.params.product_id, request.body));
+  }, async (request) => {
+    const { orgId, keyId } = principalOf(request);
+    return products.update(orgId, request.params.product_id, request.body, { keyId, source: 'api' });
+  });
 
   app.delete('/products/:product_id', {
     schema: { tags, summary: 'Delete a product', params: ProductIdParams, response: { 204: Type.Null(), ...ProblemResponses } },
@@ -101,7 +104,8 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
     try {
       const body = limitBytes(request.body as unknown as Readable, importLimitBytes);
       const parseInWorker = shouldParseInWorker(Number.isFinite(declared) ? declared : undefined);
-      return await importProducts(db, principalOf(request).orgId, body, format, { parseInWorker });
+      const { orgId, keyId } = principalOf(request);
+      return await importProducts(db, orgId, body, format, { parseInWorker, actor: { keyId, source: 'import' } });
     } finally {
       release();
     }

@@ -5,6 +5,8 @@ import { errors } from '../../errors.js';
 import { parseGtin } from '../../lib/gtin.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { recordProductChanges } from '../compliance/product-changes.js';
+import type { Actor } from '../compliance/service.js';
 import { createDatabaseBlobStore } from '../documents/blob-store.js';
 import { createStatsRepository } from '../stats/repository.js';
 import { createProductRepository } from './repository.js';
@@ -115,7 +117,7 @@ export function createProductService(db: Kysely<Schema>) {
     },
 
     /** Fields present replace, `null` clears; `attributes` replaces the whole object. */
-    async update(orgId: string, productId: string, input: UpdateProductInput): Promise<Product> {
+    async update(orgId: string, productId: string, input: UpdateProductInput, actor: Actor = { keyId: null, source: 'api' }): Promise<Product> {
       const current = await requireRow(orgId, productId);
       const changes: Partial<NewProductRow> = { updated_at: nowIso() };
       if (input.title !== undefined) changes.title = input.title;
@@ -131,8 +133,14 @@ export function createProductService(db: Kysely<Schema>) {
       if (input.description !== undefined) changes.description = input.description;
       if (input.attributes !== undefined) changes.attributes = JSON.stringify(input.attributes);
       await assertUnique(orgId, productId, changes.gtin14 ?? null, changes.external_id ?? null);
-      await guarded(() => repo.update(orgId, productId, changes));
-      return toProduct({ ...current, ...changes } as ProductRow);
+      const next = { ...current, ...changes } as ProductRow;
+      await guarded(() =>
+        db.transaction().execute(async (trx) => {
+          await createProductRepository(trx).update(orgId, productId, changes);
+          await recordProductChanges(trx, orgId, [{ productId, before: current, after: next }], actor);
+        }),
+      );
+      return toProduct(next);
     },
 
     /**
