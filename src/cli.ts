@@ -19,12 +19,13 @@ class UsageError extends Error {}
 
 /**
  * Runs a command against the configured database and closes it afterwards. Says which database it
- * opened (on stderr), and refuses to create an empty SQLite file: run from another folder, a command
- * would otherwise work on a new, empty catalog without a word. Only `serve` and `migrate` create it.
+ * opened (on stderr), and refuses to create an empty SQLite file at the default ./data: run from
+ * another folder, a command would otherwise work on a new, empty catalog without a word. `serve` and
+ * `migrate` create it, as does any command when DATA_DIR names the folder on purpose.
  */
 async function withDatabase<T>(run: (database: Database, config: Config) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
   const config = loadConfig();
-  if (!config.databaseUrl && !options.create && !fs.existsSync(defaultSqliteFile(config.dataDir))) {
+  if (!config.databaseUrl && !options.create && !config.dataDirSet && !fs.existsSync(defaultSqliteFile(config.dataDir))) {
     throw new UsageError(
       `no database at ${defaultSqliteFile(config.dataDir)}: run this from the project root, set DATA_DIR (or DATABASE_URL), ` +
         'or create the database with `dpp migrate`',
@@ -58,7 +59,7 @@ program
   .description('run background jobs (document extraction) until SIGTERM; run several against PostgreSQL')
   .action(async () => {
     const config = loadConfig();
-    if (!config.databaseUrl && !fs.existsSync(defaultSqliteFile(config.dataDir))) {
+    if (!config.databaseUrl && !config.dataDirSet && !fs.existsSync(defaultSqliteFile(config.dataDir))) {
       throw new UsageError(`no database at ${defaultSqliteFile(config.dataDir)}: run this from the project root, or set DATA_DIR (or DATABASE_URL)`);
     }
     console.error(`database: ${describeDatabase(config)}`);

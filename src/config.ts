@@ -9,6 +9,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly dataDir: string;
+  /** Whether DATA_DIR was set (else ./data of the working directory). */
+  readonly dataDirSet: boolean;
   /** A postgres:// URL switches storage to PostgreSQL; undefined means the embedded SQLite file. */
   readonly databaseUrl: string | undefined;
   readonly publicBaseUrl: string;
@@ -188,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: env.HOST?.trim() || '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR?.trim() || './data'),
+    dataDirSet: Boolean(env.DATA_DIR?.trim()),
     databaseUrl,
     publicBaseUrl,
     publicBaseUrlSet: Boolean(env.PUBLIC_BASE_URL?.trim()),

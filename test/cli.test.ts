@@ -74,16 +74,18 @@ describe.each(dialects)('dpp CLI (%s)', (dialect) => {
   });
 
   it('says which database it opened, and never creates an empty one outside `migrate`', async () => {
+    // Run from another folder with the default DATA_DIR (./data there).
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-cli-elsewhere-'));
-    const there = { ...env, DATA_DIR: elsewhere };
-    const keys = await run(process.execPath, [CLI, 'keys', 'list', '--org', 'x'], { env: there }).catch((e) => e);
+    const there = { ...env };
+    delete there.DATA_DIR;
+    const keys = await run(process.execPath, [CLI, 'keys', 'list', '--org', 'x'], { env: there, cwd: elsewhere }).catch((e) => e);
     if (dialect === 'sqlite') {
       expect(keys.code).toBe(1);
-      expect(keys.stderr).toContain(`no database at ${path.join(elsewhere, 'dpp.sqlite')}`);
+      expect(keys.stderr).toContain(`no database at ${path.join(elsewhere, 'data', 'dpp.sqlite')}`);
       expect(keys.stderr).not.toMatch(/\n\s+at /); // no stack trace
-      expect(fs.existsSync(path.join(elsewhere, 'dpp.sqlite'))).toBe(false);
-      const migrated = await run(process.execPath, [CLI, 'migrate'], { env: there });
-      expect(migrated.stderr).toContain(`database: SQLite ${path.join(elsewhere, 'dpp.sqlite')}`);
+      expect(fs.existsSync(path.join(elsewhere, 'data', 'dpp.sqlite'))).toBe(false);
+      const migrated = await run(process.execPath, [CLI, 'migrate'], { env: there, cwd: elsewhere });
+      expect(migrated.stderr).toContain(`database: SQLite ${path.join(elsewhere, 'data', 'dpp.sqlite')}`);
       expect(migrated.stdout).toContain('applied 0001-foundation');
     } else {
       expect(keys.stderr).toMatch(/database: PostgreSQL 127\.0\.0\.1:5432\/test/);

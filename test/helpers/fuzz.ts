@@ -31,6 +31,7 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { generateSync } from 'json-schema-faker';
 import { createAccessService } from '../../src/features/access/service.js';
 import type { TestApp } from './app.js';
+import { FULL_PASSPORT } from './fixtures.js';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -228,18 +229,8 @@ export interface Fixtures {
   gtins: string[];
 }
 
-const PASSPORT = {
-  manufacturer: 'Ma Marque <script>alert(1)</script>',
-  country_of_origin: 'FR',
-  materials: [
-    { name: 'Acier inoxydable', percentage: 80 },
-    { name: 'Plastique recyclé', percentage: 20 },
-  ],
-  carbon_footprint_kg: 2.5,
-  recyclability_score: 'A',
-  certifications: ['CE', 'RoHS', 'Energy Star'],
-  end_of_life_instructions: 'Recyclable via collecte sélective.',
-};
+// The suite's complete passport (with a hostile manufacturer name every output must escape).
+const PASSPORT = FULL_PASSPORT;
 
 const ENVIRONMENTAL = {
   reach_compliant: true,

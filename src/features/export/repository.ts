@@ -32,19 +32,6 @@ export function createExportRepository(db: Kysely<Schema>) {
       return rows.length === 1 || (rows.length === 2 && rows[0]!.org_id === rows[1]!.org_id) ? rows[0] : undefined;
     },
 
-    /** Whether another organisation has a published passport for this GTIN (it owns the Digital Link). */
-    async publishedElsewhere(orgId: string, gtin14: string): Promise<boolean> {
-      const other = await db
-        .selectFrom('products')
-        .select('id')
-        .where('gtin14', '=', gtin14)
-        .where('org_id', '!=', orgId)
-        .where('dpp_status', '=', 'published')
-        .limit(1)
-        .executeTakeFirst();
-      return other !== undefined;
-    },
-
     findRecord(productId: string) {
       return db.selectFrom('compliance_records').selectAll().where('product_id', '=', productId).executeTakeFirst();
     },

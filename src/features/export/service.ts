@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { toBool } from '../../db/dialect.js';
+import { dialectOf, toBool } from '../../db/dialect.js';
+import { createComplianceRepository } from '../compliance/repository.js';
 import type { ComplianceRow, Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
 import { valuesFromRow } from '../compliance/record.js';
@@ -101,7 +102,7 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
     async qrUriFor(orgId: string, productId: string, preview = false): Promise<string> {
       const product = await requireProduct(orgId, productId);
       const gtin14 = publishableGtin(product.gtin14, toBool(product.gtin_valid));
-      if (gtin14 && (await repo.publishedElsewhere(orgId, gtin14))) throw errors.carrierTaken(productId, gtin14);
+      if (gtin14 && (await createComplianceRepository(db, dialectOf(db)).gtinPublishedElsewhere(orgId, gtin14))) throw errors.carrierTaken(productId, gtin14);
       if (!preview && product.dpp_status !== 'published') throw errors.carrierUnpublished(productId);
       return passportUri(baseUrl, product.id, gtin14);
     },
