@@ -42,6 +42,35 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     await t.close();
   });
 
+  it('applies the CE marking of an EU declaration that does not name it, and records CE and RoHS as certifications', async () => {
+    const productId = await createProduct('Desk lamp DL-1');
+    const doc = [
+      'EU DECLARATION OF CONFORMITY',
+      'Manufacturer: Example Lighting GmbH, Hauptstraße 1, 10115 Berlin, Germany',
+      'Product: Desk lamp DL-1',
+      'This declaration of conformity is issued under the sole responsibility of the manufacturer.',
+      'The object of the declaration described above is in conformity with the relevant Union harmonisation legislation:',
+      'Directive 2014/35/EU (low voltage), Directive 2014/30/EU (electromagnetic compatibility), Directive 2011/65/EU (RoHS) as amended by (EU) 2015/863.',
+      'Signed for and on behalf of Example Lighting GmbH, Berlin, 2026-01-15',
+    ].join('\n');
+    await upload(productId, 'dl-1-doc.txt', Buffer.from(doc));
+    const queued = await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${productId}/extract-from-docs` });
+    await waitForTask(queued.json().task_id);
+    const [extraction] = (await results(productId)).extractions;
+    expect(extraction.field_details.ce_marked).toMatchObject({ value: true, confidence: 0.85 });
+    expect(extraction.applied_fields).toEqual(expect.arrayContaining(['ce_marked', 'rohs_compliant', 'certifications']));
+    const passport = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${productId}` })).json();
+    expect(passport.environmental).toMatchObject({ ce_marked: true, rohs_compliant: true });
+    expect(passport.certifications).toEqual(expect.arrayContaining(['CE', 'RoHS']));
+
+    // A second document adds its certifications to those found before, instead of replacing them.
+    await upload(productId, 'dl-1-reach.txt', Buffer.from('REACH statement\nExample Lighting GmbH hereby declares that the desk lamp DL-1 complies with REACH Regulation (EC) No 1907/2006 and contains no substance of very high concern above 0.1 % w/w.'));
+    const again = await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${productId}/extract-from-docs` });
+    await waitForTask(again.json().task_id);
+    const after = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${productId}` })).json();
+    expect(after.certifications).toEqual(expect.arrayContaining(['CE', 'RoHS', 'REACH']));
+  });
+
   it('extracts a real EU declaration of conformity, applies it, and shows fields with confidence and evidence', async () => {
     const productId = await createProduct('Raspberry Pi Pico');
     const assetId = await upload(productId, 'RaspberryPi_Pico_DOC_EU.pdf', corpus('raspberrypi_pico_eu-doc.pdf'));

@@ -28,6 +28,8 @@ export interface ChangeOptions {
    * the source of that value (extraction results use it to never overwrite a person's value).
    */
   mayWrite?: (field: Field, current: unknown, currentSource: string | undefined) => boolean;
+  /** Combines, inside the transaction, a field's current value with the patch's (e.g. adds certifications). */
+  merge?: (field: Field, current: unknown, value: unknown) => unknown;
 }
 
 export type DppStatus = 'draft' | 'complete' | 'published';
@@ -116,7 +118,8 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
       const currentSources = JSON.parse(row?.field_sources ?? '{}') as Record<string, string>;
       const skipped: Field[] = [];
       const allowed: Partial<ComplianceValues> = {};
-      for (const [f, v] of Object.entries(normalised) as Array<[Field, never]>) {
+      for (const [f, patched] of Object.entries(normalised) as Array<[Field, never]>) {
+        const v = (options.merge ? options.merge(f, before[f], patched) : patched) as never;
         if (options.mayWrite && !options.mayWrite(f, before[f], currentSources[f])) skipped.push(f);
         else allowed[f] = v;
       }

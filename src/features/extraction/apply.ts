@@ -28,6 +28,17 @@ export interface ApplyOutcome {
   conflicts: Conflict[];
 }
 
+/** Flags that, when true, are certifications too, under the names the spec's example uses. */
+const CLAIMED_CERTIFICATIONS = [
+  ['ce_marked', 'CE'],
+  ['rohs_compliant', 'RoHS'],
+  ['reach_compliant', 'REACH'],
+] as const satisfies ReadonlyArray<readonly [Field, string]>;
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
 function isEmpty(value: unknown): boolean {
   return value === null || value === undefined || (Array.isArray(value) && value.length === 0);
 }
@@ -54,6 +65,10 @@ export async function applyExtraction(
     }
     patch[field] = extracted.value;
   }
+  // A CE marking, RoHS or REACH compliance applied from a document is also a certification, listed
+  // as the API's own example lists them ("CE", "RoHS", "REACH").
+  const claimed = CLAIMED_CERTIFICATIONS.filter(([flag]) => patch[flag] === true).map(([, name]) => name);
+  if (claimed.length) patch.certifications = union((patch.certifications as string[] | undefined) ?? [], claimed);
   if (Object.keys(patch).length === 0) return { applied: [], conflicts: [] };
 
   // Keyed by field: a retried transaction calls mayWrite again.
@@ -61,6 +76,8 @@ export async function applyExtraction(
   const result_ = await compliance.change(target.orgId, target.productId, patch, {
     actor: { keyId: null, source: `extraction:${target.extractionId}` },
     createPassport: Object.keys(patch).some((f) => (PASSPORT_FIELDS as readonly string[]).includes(f)),
+    // Certifications found in several documents add up: each run adds its own to what earlier runs found.
+    merge: (field, current, value) => (field === 'certifications' && Array.isArray(current) ? union(current as string[], value as string[]) : value),
     mayWrite: (field, current, source) => {
       if (isEmpty(current) || source?.startsWith('extraction:')) return true;
       if (JSON.stringify(current) !== JSON.stringify(patch[field])) {

@@ -1,7 +1,7 @@
 /**
  * ce_marked: the CE marking named or shown (true), a negative statement ("CE marking does not
  * apply", "no CE") (false), or implied by an EU declaration of conformity under a CE-marking act
- * (true, lower confidence: the text need not name CE).
+ * (true, 0.85: the text need not name CE).
  */
 import type { ExtractedField } from '../../fields.js';
 import { resolveBoolean, signal, type Signal } from '../claims.js';
@@ -37,6 +37,10 @@ export function ceSignals(ctx: DocContext): Signal[] {
     const at = m.page.text.indexOf('CE', m.index);
     if (!negationOf(m.page, at, at + 2)) signals.push(signal(true, 0.75, { page: m.page, index: at, end: at + 2 }, 'ce-alone'));
   }
-  if (ctx.euDeclaration && !signals.some((s) => !s.value)) signals.push(signal(true, 0.7, ctx.euDeclaration, 'ce-implied-by-eu-doc'));
+  // An EU declaration of conformity under a CE-marking act is the manufacturer's own statement that
+  // the product meets the acts requiring the CE marking (Decision 768/2008/EC, Annex I, R10 and R12:
+  // drawing it up, the manufacturer assumes that responsibility and affixes the mark). It is explicit
+  // enough to apply (at or above the default 0.8), if below a CE mark named in the text.
+  if (ctx.euDeclaration && !signals.some((s) => !s.value)) signals.push(signal(true, 0.85, ctx.euDeclaration, 'ce-implied-by-eu-doc'));
   return signals;
 }
