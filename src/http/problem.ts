@@ -42,6 +42,8 @@ export function toAppError(error: FastifyError, bodyLimitBytes: number): AppErro
 
 export function sendProblem(reply: FastifyReply, problem: Problem, headers?: Record<string, string>) {
   if (headers) reply.headers(headers);
+  // Also here, because a 404/405 answered at onRequest may come before the hook that sets it.
+  reply.header('x-request-id', reply.request.id);
   // A refused request whose body was not read closes its connection: the client may keep sending
   // (slowly, or a large upload) and must not hold a connection for nothing.
   const raw = reply.request.raw;
@@ -137,10 +139,15 @@ export function frameworkErrorProblem(error: FastifyError, _request: FastifyRequ
 export function clientErrorProblem(error: Error & { code?: string }, socket: Socket) {
   const status =
     error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
-  if (!socket.writable || error.code === 'ECONNRESET') return socket.destroy(error);
+  // A response already under way cannot get another in its stream: only close the connection.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (!socket.writable || error.code === 'ECONNRESET' || inFlight) return socket.destroy(error);
   const title = STATUS_CODES[status] ?? 'Bad Request';
   const body = JSON.stringify(errors.byStatus(status, title, `${title}: the request could not be read (${error.code ?? 'malformed'}).`).toProblem());
+  // Written, then destroyed: ending alone would leave a half-open socket whose request (a timed-out
+  // upload, say) the parser goes on reading, holding its import slot.
   socket.end(
     `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
   );
 }

@@ -108,6 +108,19 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     expect((await get(`/01/${GTIN}?linkType=${encodeURIComponent('https://gs1.org/voc/pip')}`)).statusCode).toBe(307);
   });
 
+  it('a redirect keeps the link\'s own parameters and never carries linkType on (no loop, however it is spelled)', async () => {
+    // ?lang= outranks Accept-Language, and appears once.
+    const de = await get(`/01/${GTIN}?linkType=gs1:pip&lang=de&utm_source=label`, { 'accept-language': 'fr' });
+    expect(de.headers.location).toBe(`${DL}?lang=de&utm_source=label`);
+    const encoded = await get(`/01/${GTIN}?link%54ype=gs1:pip`, { 'accept-language': 'en' });
+    expect(encoded.statusCode).toBe(307);
+    expect(encoded.headers.location).toBe(`${DL}?lang=en`);
+    const next = await get(new URL(encoded.headers.location as string).pathname + new URL(encoded.headers.location as string).search);
+    expect(next.statusCode).toBe(200);
+    const jsonld = await get(`/01/${GTIN}?linkType=gs1:dpp&format=html`, { accept: 'application/ld+json' });
+    expect(jsonld.headers.location).toBe(`${DL}?format=jsonld`);
+  });
+
   it('linkType=gs1:dpp picks the link matching Accept (JSON-LD or the page); untp:dpp the credential', async () => {
     const jsonld = await get(`/01/${GTIN}?linkType=gs1:dpp`, { accept: 'application/ld+json' });
     expect(jsonld.headers.location).toBe(`${DL}?format=jsonld`);
@@ -178,6 +191,11 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     expect(res.headers.location).toBe(plain.headers.location);
     expect(res.headers.link).toContain(`<${full}>; rel="owl:sameAs"`);
     expect((await get('/NotACompressedLink', { accept: 'application/ld+json' })).statusCode).toBe(404);
+    // Data attributes carried in a compressed link (here AI 17, an expiry date) are not part of the identity.
+    const withData = new URL(Utils.compressWebUri(`${DL}/10/ABC?17=201231`)).pathname;
+    const resolved = await get(withData, { accept: 'application/linkset+json' });
+    expect(resolved.statusCode).toBe(200);
+    expect(resolved.json().linkset[0].anchor).toBe(`${DL}/10/ABC`);
   });
 
   it('content negotiation honours q-values (a real parser, not substring matching)', async () => {
@@ -189,6 +207,33 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     expect(jsonld.headers['content-type']).toContain('application/ld+json');
     const none = await get(`/01/${GTIN}`, { accept: 'text/html;q=0' });
     expect(none.statusCode).toBe(200);
+  });
+
+  it('never shows a withdrawn version, nor lists it; a GTIN withdrawn by its first publisher stays that organisation\'s', async () => {
+    const key = await t.key('resolver-withdraw-org');
+    const gtin = '04012345000122';
+    const id = (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'Withdrawn once', ean: gtin } })).json().product_id;
+    await t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload: { ...FULL_PASSPORT, product_name: 'First' } });
+    await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/publish` });
+    await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/withdraw` });
+
+    const other = await t.key('resolver-taker-org');
+    const theirs = (await t.call(other, { method: 'POST', url: '/api/v1/products', payload: { title: 'Taker', ean: gtin } })).json().product_id;
+    await t.call(other, { method: 'PATCH', url: `/api/v1/compliance/dpp/${theirs}`, payload: FULL_PASSPORT });
+    expect((await t.call(other, { method: 'POST', url: `/api/v1/compliance/dpp/${theirs}/publish` })).statusCode).toBe(409);
+
+    await t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload: { product_name: 'Second' } });
+    expect((await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/publish` })).statusCode).toBe(200);
+    expect((await get(`/01/${gtin}?version=1`, { accept: 'application/ld+json' })).statusCode).toBe(404);
+    const entry = (await get(`/01/${gtin}?linkType=linkset`)).json().linkset[0];
+    expect(entry['predecessor-version']).toBeUndefined();
+    expect(JSON.stringify((await get(`/01/${gtin}`, { accept: 'application/ld+json' })).json())).toContain('Second');
+  });
+
+  it('answers unknown routes with the request id too', async () => {
+    const res = await get('/no/such/route', { 'x-request-id': 'trace-404' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['x-request-id']).toBe('trace-404');
   });
 
   it('publishes /.well-known/gs1resolver with the required fields', async () => {

@@ -20,11 +20,11 @@ export interface RawClient {
   destroy(): void;
 }
 
-export function rawConnect(port: number): Promise<RawClient> {
+export function rawConnect(port: number, options: { allowHalfOpen?: boolean } = {}): Promise<RawClient> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     let text = '';
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: options.allowHalfOpen ?? false });
     const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - started)));
     socket.on('data', (d) => (text += d.toString('latin1')));
     socket.on('error', () => {}); // resets are part of these tests

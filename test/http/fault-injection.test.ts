@@ -81,15 +81,19 @@ describe.each(dialects)('clients that go away or never finish (%s)', (dialect) =
     const client = await rawConnect(port);
     client.write(importHead(key, 'Transfer-Encoding: chunked') + chunk(`sku,title\n${rows(0, 6000)}`));
     // Two batches of 2,500 commit while the client still holds the request open with 1,000 rows pending.
+    let seen = 0;
     await waitFor(async () => {
       if (client.received()) throw new Error(`the import answered early: ${client.received().slice(0, 300)}`);
-      return (await total(key)) >= 5000;
-    }, 15_000, 'two committed batches');
+      seen = await total(key);
+      return seen >= 5000;
+    }, 30_000, 'two committed batches').catch((e: Error) => {
+      throw new Error(`${e.message} (${seen} rows committed)`);
+    });
     client.destroy();
     await sleep(300);
     expect(await alive()).toBe(true);
     expect(await total(key)).toBe(5000);
-  });
+  }, 45_000);
 
   it('answers an empty CSV body and a lone header at once, streamed or not', async () => {
     const key = await t.key('no-newline');
@@ -152,6 +156,23 @@ describe.each(dialects)('clients that go away or never finish (%s)', (dialect) =
       const next = await t.call(key, { method: 'POST', url: '/api/v1/products/import', payload: 'sku,title\nq,Q\n', headers: { 'content-type': 'text/csv' } });
       return next.statusCode === 200;
     }, 5000, 'the import slot');
+  });
+
+  it('closes a timed-out upload for good, even when the client keeps its side open, and stores nothing sent after', async () => {
+    const key = await t.key('half-open');
+    const client = await rawConnect(port, { allowHalfOpen: true });
+    client.write(importHead(key, 'Transfer-Encoding: chunked') + chunk('sku,title\n'));
+    let i = 0;
+    const trickle = setInterval(() => client.write(chunk(`h${i},Half ${i++}\n`)), 100);
+    await waitFor(() => client.received().includes(' 408 '), 6000, 'the 408');
+    const ms = await Promise.race([client.closed, sleep(2000).then(() => -1)]);
+    clearInterval(trickle);
+    expect(ms).toBeGreaterThan(0); // the server closed it, not just its own side
+    client.write('0\r\n\r\n');
+    // The slot is free again, and the rows of the timed-out request were not imported.
+    const next = await t.call(key, { method: 'POST', url: '/api/v1/products/import', payload: 'sku,title\nafter,After\n', headers: { 'content-type': 'text/csv' } });
+    expect(next.statusCode).toBe(200);
+    expect(await total(key)).toBe(1);
   });
 
   it('runs one import at a time here and tells the next to retry (503, Retry-After)', async () => {

@@ -57,13 +57,17 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
       return q.executeTakeFirst();
     },
 
+    /**
+     * Whether another organisation has ever published a passport under this GTIN. Withdrawn counts:
+     * its codes are printed, and a withdrawal (to correct data, say) must not hand the Digital Link over.
+     */
     async gtinPublishedElsewhere(orgId: string, gtin14: string): Promise<boolean> {
       const other = await db
         .selectFrom('products')
-        .select('id')
-        .where('gtin14', '=', gtin14)
-        .where('org_id', '!=', orgId)
-        .where('dpp_status', '=', 'published')
+        .innerJoin('passport_publications', 'passport_publications.product_id', 'products.id')
+        .select('products.id')
+        .where('products.gtin14', '=', gtin14)
+        .where('products.org_id', '!=', orgId)
         .limit(1)
         .executeTakeFirst();
       return other !== undefined;

@@ -66,20 +66,19 @@ function htmlHeaders(reply: FastifyReply) {
     .type('text/html; charset=utf-8');
 }
 
-/** The request's query string without `linkType`, to pass on when redirecting (GS1: "SHALL pass on"). */
-function passedOnQuery(request: FastifyRequest): string {
-  const raw = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-  return raw
-    .split('&')
-    .filter((pair) => pair !== '' && !/^linkType(=|$)/i.test(pair))
-    .join('&');
-}
-
-function withQuery(href: string, query: string): string {
-  if (!query) return href;
-  const hash = href.indexOf('#');
-  const [base, fragment] = hash >= 0 ? [href.slice(0, hash), href.slice(hash)] : [href, ''];
-  return `${base}${base.includes('?') ? '&' : '?'}${query}${fragment}`;
+/**
+ * The link's target with the request's query passed on (GS1: "SHALL pass on all key=value pairs"),
+ * except `linkType` (by its decoded name, so `link%54ype` cannot loop) and the keys the link sets
+ * itself (`lang`, `format`, `profile`: the link's own values decide what it opens).
+ */
+function redirectTarget(href: string, requestUrl: string): string {
+  const target = new URL(href);
+  const passed = new URLSearchParams(requestUrl.includes('?') ? requestUrl.slice(requestUrl.indexOf('?') + 1) : '');
+  for (const [name, value] of passed) {
+    if (name === 'linkType' || target.searchParams.has(name)) continue;
+    target.searchParams.append(name, value);
+  }
+  return target.href;
 }
 
 interface Resolution {
@@ -131,7 +130,7 @@ function answer(request: PublicRequest, reply: FastifyReply, { anchor, passport,
       const available = [...new Set(offered.map((l) => l.rel))];
       throw errors.notFound('Link', `This passport offers no link of type ${linkType}; it offers: ${available.join(', ')} (or linkType=linkset for all).`);
     }
-    return reply.code(307).header('location', withQuery(chosen.href, passedOnQuery(request))).send();
+    return reply.code(307).header('location', redirectTarget(chosen.href, request.url)).send();
   }
   if (kind === 'linkset') {
     // Exactly this media type (no charset parameter): GS1's test suite compares it as a string.
@@ -265,12 +264,19 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
   app.get('/:compressed', { schema: { hide: true }, config: { catchAll: true } }, async (req, reply) => {
     const request = req as PublicRequest;
     const segment = (request.params as { compressed: string }).compressed;
-    const path = decompressDigitalLink(baseUrl, segment);
+    const decompressed = decompressDigitalLink(baseUrl, segment);
+    // Only the path identifies; data attributes the compressed form carried (?17=…) are not part of it.
+    const path = decompressed === undefined ? undefined : new URL(decompressed, 'http://x').pathname;
     const m = path && /^\/01\/([^/]+)(?:\/(.*))?$/.exec(path);
     if (!m) {
       return sendProblem(reply, errors.notFound('Route', `No route GET /${segment.slice(0, 200)}.`).toProblem(request.url.split('?')[0]));
     }
-    const rest = m[2] ? m[2].split('/').map((s) => decodeURIComponent(s)) : [];
+    let rest: string[];
+    try {
+      rest = m[2] ? m[2].split('/').map((s) => decodeURIComponent(s)) : [];
+    } catch {
+      rest = ['%'];
+    }
     return resolveGtin(request, reply, m[1]!, rest, `${baseUrl}${path}`);
   });
 

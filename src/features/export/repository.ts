@@ -45,12 +45,13 @@ export function createExportRepository(db: Kysely<Schema>) {
         .executeTakeFirst();
     },
 
-    /** Every published version of a product's passport, oldest first. */
-    publishedVersions(productId: string) {
+    /** The published versions of a product's passport the public may see (none withdrawn), oldest first. */
+    publicVersions(productId: string) {
       return db
         .selectFrom('passport_publications')
         .select(['published_version', 'published_at'])
         .where('product_id', '=', productId)
+        .where('withdrawn_at', 'is', null)
         .orderBy('published_version')
         .execute();
     },

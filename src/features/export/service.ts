@@ -69,10 +69,12 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
   }
 
   async function publicPassport(product: ProductForExport, row: ComplianceRow, version?: number): Promise<PublicPassport | undefined> {
-    if (version !== undefined && version > row.published_version!) return undefined;
-    const input = await publishedInput(product, row, version ?? row.published_version!);
+    // Only versions never withdrawn: a withdrawal takes a version off the public side for good.
+    const versions = (await repo.publicVersions(product.id)).map((v) => ({ version: v.published_version, publishedAt: v.published_at }));
+    const wanted = version ?? row.published_version!;
+    if (!versions.some((v) => v.version === wanted)) return undefined;
+    const input = await publishedInput(product, row, wanted);
     if (!input) return undefined;
-    const versions = (await repo.publishedVersions(product.id)).map((v) => ({ version: v.published_version, publishedAt: v.published_at }));
     return { ...input, productId: product.id, currentVersion: row.published_version!, versions };
   }
 

@@ -94,13 +94,20 @@ export function createProductRepository(db: Db) {
       return new Set(rows.map((r) => r.product_id));
     },
 
+    /**
+     * The products with these external ids or GTINs. On PostgreSQL their rows are locked for the
+     * transaction (the import writes them anyway): a concurrent publish, which locks the product too,
+     * then cannot freeze a GTIN between the import's check and its write.
+     */
     async findByKeys(orgId: string, externalIds: string[], gtins: string[]): Promise<ProductRow[]> {
+      // In id order, so two imports touching the same products lock them in the same order.
+      const lock = <Q extends { forUpdate(): Q; orderBy(c: 'id'): Q }>(q: Q) => (dialect === 'postgres' ? q.orderBy('id').forUpdate() : q);
       const [byExt, byGtin] = await Promise.all([
         externalIds.length
-          ? db.selectFrom('products').selectAll().where('org_id', '=', orgId).where(inList(dialect, 'external_id', externalIds)).execute()
+          ? lock(db.selectFrom('products').selectAll().where('org_id', '=', orgId).where(inList(dialect, 'external_id', externalIds))).execute()
           : [],
         gtins.length
-          ? db.selectFrom('products').selectAll().where('org_id', '=', orgId).where(inList(dialect, 'gtin14', gtins)).execute()
+          ? lock(db.selectFrom('products').selectAll().where('org_id', '=', orgId).where(inList(dialect, 'gtin14', gtins))).execute()
           : [],
       ]);
       return [...byExt, ...byGtin];

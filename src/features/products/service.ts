@@ -121,12 +121,7 @@ export function createProductService(db: Kysely<Schema>) {
       const current = await requireRow(orgId, productId);
       const changes: Partial<NewProductRow> = { updated_at: nowIso() };
       if (input.title !== undefined) changes.title = input.title;
-      if (input.ean !== undefined) {
-        Object.assign(changes, gtinColumns(input.ean));
-        if (changes.gtin14 !== current.gtin14 && (await repo.publishedAmong([productId])).has(productId)) {
-          throw errors.gtinFrozen(productId, current.gtin14);
-        }
-      }
+      if (input.ean !== undefined) Object.assign(changes, gtinColumns(input.ean));
       if (input.external_id !== undefined) changes.external_id = input.external_id;
       if (input.brand !== undefined) changes.brand = input.brand;
       if (input.category !== undefined) changes.category = input.category;
@@ -136,7 +131,15 @@ export function createProductService(db: Kysely<Schema>) {
       const next = { ...current, ...changes } as ProductRow;
       await guarded(() =>
         db.transaction().execute(async (trx) => {
-          await createProductRepository(trx).update(orgId, productId, changes);
+          const products = createProductRepository(trx);
+          // Checked under the product's lock, which publish takes too: a publish cannot slip in between.
+          if (input.ean !== undefined && changes.gtin14 !== current.gtin14) {
+            const locked = await products.findById(orgId, productId, { lock: true });
+            if (locked && locked.gtin14 !== changes.gtin14 && (await products.publishedAmong([productId])).has(productId)) {
+              throw errors.gtinFrozen(productId, locked.gtin14);
+            }
+          }
+          await products.update(orgId, productId, changes);
           await recordProductChanges(trx, orgId, [{ productId, before: current, after: next }], actor);
         }),
       );
