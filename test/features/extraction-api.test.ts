@@ -69,6 +69,12 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     await waitForTask(again.json().task_id);
     const after = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${productId}` })).json();
     expect(after.certifications).toEqual(expect.arrayContaining(['CE', 'RoHS', 'REACH']));
+
+    // The second request ran both documents again: the latest run of each is listed, every run on request.
+    const latest = (await results(productId)).extractions;
+    expect(latest.map((e: { document_name: string }) => e.document_name).sort()).toEqual(['dl-1-doc.txt', 'dl-1-reach.txt']);
+    const history = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/products/${productId}/extraction-results?history=true` })).json();
+    expect(history.extractions).toHaveLength(3);
   });
 
   it('extracts a real EU declaration of conformity, applies it, and shows fields with confidence and evidence', async () => {

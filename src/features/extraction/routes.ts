@@ -101,9 +101,13 @@ export const extractionRoutes: FastifyPluginAsyncTypebox<{ extraction: Extractio
   app.get('/compliance/products/:product_id/extraction-results', {
     schema: {
       tags,
-      summary: 'Extraction results with per-field confidence and evidence',
+      summary: 'Extraction results with per-field confidence and evidence (the latest run of each document; ?history=true for every run)',
       params: ProductIdParams,
+      querystring: Type.Object(
+        { history: Type.Boolean({ default: false, description: 'every run, newest first, instead of the latest run of each document' }) },
+        { additionalProperties: false },
+      ),
       response: { 200: ExtractionResults, ...ProblemResponses },
     },
-  }, async (request) => extraction.results(principalOf(request).orgId, request.params.product_id));
+  }, async (request) => extraction.results(principalOf(request).orgId, request.params.product_id, { history: request.query.history }));
 };

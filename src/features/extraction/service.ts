@@ -137,9 +137,13 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
     },
 
     /** Every extraction of a product, newest first, with per-field confidence and evidence. */
-    async results(orgId: string, productId: string) {
+    async results(orgId: string, productId: string, options: { history?: boolean } = {}) {
       if (!(await products(orgId, [productId])).has(productId)) throw errors.notFound('Product', `Product ${productId} not found.`);
-      const rows = await repo.forProduct(orgId, productId);
+      const all = await repo.forProduct(orgId, productId);
+      // Newest first: by default the latest run of each document (a document extracted 13 times is
+      // one result); `history` lists every run.
+      const seen = new Set<string>();
+      const rows = options.history ? all : all.filter((r) => !seen.has(r.asset_id) && seen.add(r.asset_id));
       return {
         product_id: productId,
         extractions: rows.map((r) => {
