@@ -63,6 +63,13 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     expect(passport.environmental).toMatchObject({ ce_marked: true, rohs_compliant: true });
     expect(passport.certifications).toEqual(expect.arrayContaining(['CE', 'RoHS']));
 
+    // Generation fills empty fields only: the manufacturer read from the DoC is not replaced by the brand.
+    await t.call(key, { method: 'PATCH', url: `/api/v1/products/${productId}`, payload: { brand: 'LampCo' } });
+    expect(passport.manufacturer).toBe('Example Lighting GmbH');
+    const generated = (await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${productId}/generate` })).json();
+    expect(generated.fields_filled).not.toContain('manufacturer');
+    expect((await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${productId}` })).json().manufacturer).toBe('Example Lighting GmbH');
+
     // A second document adds its certifications to those found before, instead of replacing them.
     await upload(productId, 'dl-1-reach.txt', Buffer.from('REACH statement\nExample Lighting GmbH hereby declares that the desk lamp DL-1 complies with REACH Regulation (EC) No 1907/2006 and contains no substance of very high concern above 0.1 % w/w.'));
     const again = await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${productId}/extract-from-docs` });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
+import { FULL_PASSPORT } from '../helpers/fixtures.js';
 
 const ICECAT_LAPTOP = JSON.parse(
   fs.readFileSync(new URL('../../../shared/catalog/icecat-harvester-sample/Laptops.ndjson', import.meta.url), 'utf8').split('\n')[0]!,
@@ -70,6 +71,23 @@ describe.each(dialects)('passport generation (%s)', (dialect) => {
     expect(p).toMatchObject({ manufacturer: 'Lumen Europe SAS', end_of_life_instructions: 'Rapporter en magasin.', carbon_footprint_kg: null, materials: [] });
     const history = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/history` })).json();
     expect(history.items[0].source).toBe('generate');
+  });
+
+  it('keeps the last material of a sentence ending in a full stop', async () => {
+    const id = await create({ title: 'Kettle', description: 'Materials: 70% stainless steel, 30% recycled plastic. Made in France.' });
+    await generate(id);
+    expect((await passport(id)).materials).toEqual([
+      { name: 'stainless steel', percentage: 70 },
+      { name: 'recycled plastic', percentage: 30 },
+    ]);
+  });
+
+  it('answers the passport\'s real status: a published passport stays published', async () => {
+    const id = await create({ title: 'Published kettle', brand: 'Ma Marque' });
+    await t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload: FULL_PASSPORT });
+    await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/publish` });
+    const body = (await generate(id)).json();
+    expect(body).toMatchObject({ status: 'published', dpp_status: 'published' });
   });
 
   it('refuses an unconfigured provider and an unknown product', async () => {

@@ -6,7 +6,7 @@ import { resolveProvider } from '../extraction/providers.js';
 import { generateCandidates } from './generate.js';
 import { valuesFromRow, type Field } from './record.js';
 import { normalisePatch } from './rules.js';
-import type { Actor, ComplianceService } from './service.js';
+import type { Actor, ComplianceService, DppStatus } from './service.js';
 
 const isEmpty = (v: unknown) => v === null || v === undefined || (Array.isArray(v) && v.length === 0);
 
@@ -69,14 +69,18 @@ export function createGenerateService(db: Kysely<Schema>, compliance: Compliance
       const result = await compliance.change(orgId, productId, candidates, {
         actor: { ...actor, source: 'generate' },
         createPassport: true,
-        mayWrite: (_field, current, source) => isEmpty(current) || source === 'generate' || (source?.startsWith('extraction:') ?? false),
+        // Empty fields only, or what an earlier generation wrote: never a person's value, nor a value
+        // an extraction read from a document (a brand is weaker evidence than a manufacturer's DoC).
+        mayWrite: (_field, current, source) => isEmpty(current) || source === 'generate',
       });
+      // The passport's status after the change (a published passport stays published).
+      const status = (result.product.dpp_status ?? 'draft') as DppStatus;
       return {
         product_id: productId,
-        status: 'draft' as const,
+        status,
         generated_at: nowIso(),
         fields_filled: result.changed,
-        dpp_status: result.product.dpp_status,
+        dpp_status: status,
       };
     },
   };

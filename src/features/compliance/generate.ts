@@ -30,7 +30,8 @@ export function productLanguage(source: Pick<GenerationSource, 'title' | 'descri
   return ranked[0]![1] > 0 ? ranked[0]![0] : 'en';
 }
 
-const MATERIAL_RE = /(\d{1,3}(?:[.,]\d+)?)\s*%\s*([\p{L}][\p{L}\s-]{1,40}?)(?=\s*(?:[,;/+]|\band\b|\bet\b|\bund\b|$))/gmu;
+// A material ends at a separator, a conjunction, the end of the line, or a full stop ending the sentence.
+const MATERIAL_RE = /(\d{1,3}(?:[.,]\d+)?)\s*%\s*([\p{L}][\p{L}\s-]{1,40}?)(?=\s*(?:[,;/+]|\band\b|\bet\b|\bund\b|\.(?:\s|$)|$))/gmu;
 
 /** "Material: 80% stainless steel, 20% recycled plastic" in attributes or description. */
 export function materialsFrom(source: Pick<GenerationSource, 'description' | 'attributes'>): Material[] | undefined {

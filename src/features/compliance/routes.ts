@@ -133,7 +133,9 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions
       response: {
         200: Type.Object({
           product_id: Type.String(),
-          status: Type.Literal('draft'),
+          status: Type.Union([Type.Literal('draft'), Type.Literal('complete'), Type.Literal('published')], {
+            description: 'the passport status after generation (draft, complete, or published when it was published before)',
+          }),
           generated_at: Type.String(),
           fields_filled: Type.Array(Type.String()),
           dpp_status: Type.Union([Type.String(), Type.Null()]),
