@@ -144,8 +144,13 @@ async function writeBatch(
     if (row.external_id) byExt.set(row.external_id, row.id);
     if (row.gtin14) byGtin.set(row.gtin14, row.id);
   }
-  // A published passport freezes its product's GTIN (see ProductService.update).
-  const published = await repo.publishedAmong([...state.keys()]);
+  // A published passport freezes its product's GTIN (see ProductService.update). Only a row matched by
+  // external_id can bring another GTIN, so only those products are looked up (none on a plain reload).
+  const gtinMoves = rows.flatMap(({ fields, gtin }) => {
+    const id = fields.external_id ? byExt.get(fields.external_id) : undefined;
+    return id && gtin.gtin14 && gtin.gtin14 !== state.get(id)?.gtin14 ? [id] : [];
+  });
+  const published = await repo.publishedAmong([...new Set(gtinMoves)]);
   const touched = new Map<string, NewProductRow>();
   const now = nowIso();
   const newIds = new Set<string>();
