@@ -149,6 +149,63 @@ describe('rules: WEEE', () => {
   });
 });
 
+describe('rules: the manufacturer without a "Manufacturer:" label', () => {
+  const maker = (...pages: string[]) => rules(...pages).manufacturer?.value;
+
+  it.each([
+    ['letterhead', 'ZEPHYR OPTOELECTRONICS LTD.\n14 Harbour Road, Cork T12 X8Y2, Ireland\n\nMaterial Declaration\nAll parts listed comply with RoHS 2011/65/EU.', 'ZEPHYR OPTOELECTRONICS LTD.'],
+    ['footer with registration', 'Declaration\nThe parts are RoHS compliant (2011/65/EU).\n\nFalkenried Sensorik AG | Am Hafen 3 | 28217 Bremen | HRB 55120', 'Falkenried Sensorik AG'],
+    ['signature after a closing', 'Our parts meet Directive 2011/65/EU.\n\nYours faithfully,\nP. Novak\nHead of Quality\nOstrava Kabel s.r.o.', 'Ostrava Kabel s.r.o.'],
+    ['"on behalf of"', 'The products are RoHS compliant.\nSigned on behalf of Corvin Plastics Corporation\nJ. Smith', 'Corvin Plastics Corporation'],
+    ['"X certifies that"', 'Ardent Microdevices, Inc. certifies that the devices below are RoHS compliant.', 'Ardent Microdevices, Inc.'],
+    ['copyright running into the next sentence', 'Product Carbon Footprint\nAtlas 3 Tablet\n© 2023 Kestrel Devices Co., Ltd. Specifications may change without notice.', 'Kestrel Devices Co., Ltd.'],
+    ['German verb before the name', 'Hiermit erklärt die Lindqvist Elektro GmbH, dass die Geräte der Richtlinie 2011/65/EU entsprechen.', 'Lindqvist Elektro GmbH'],
+    ['French lead words', 'La société Menuiserie Varenne SAS déclare que les produits sont conformes.', 'Menuiserie Varenne SAS'],
+    ['Italian lead words', 'Il fabbricante Tessiture Lariane S.p.A., Via Como 4, 22100 Como, dichiara che il prodotto è conforme alla direttiva 2014/35/UE.', 'Tessiture Lariane S.p.A.'],
+    ['table column with no colon', 'EU-Konformitätserklärung\nHersteller Ottmann Leuchten GmbH & Co. KG\nAnschrift Talweg 7, 79100 Freiburg\nProdukt Pendelleuchte', 'Ottmann Leuchten GmbH & Co. KG'],
+    ['label above its value', 'EU Declaration of Conformity\nManufacturer\nBrask Instruments A/S\nAddress\nVestergade 2, 8000 Aarhus', 'Brask Instruments A/S'],
+  ])('reads the %s', (_style, text, expected) => {
+    expect(maker(text)).toBe(expected);
+  });
+
+  it.each([
+    ['section headings', 'General Requirements\nLife Cycle Detail by Component\nSafety Instructions\nKeep away from water.'],
+    ['an impersonal Italian declaration', 'Con la presente si dichiara che il prodotto è conforme alla direttiva 2011/65/UE.'],
+    ['a heading under "Manufacturer" followed by prose', 'Manufacturer\nGeneral Requirements\nThe manufacturer shall keep the technical documentation for ten years.'],
+    ['a capitalised phrase that certifies', 'This Statement certifies that the parts are RoHS compliant.'],
+  ])('takes no company from %s', (_case, text) => {
+    expect(maker(text)).toBeUndefined();
+  });
+
+  it('keeps the manufacturer below the apply threshold when only a footer names it, above it when a label does', () => {
+    expect(rules('RoHS statement\nThe parts comply with 2011/65/EU.\n\nHalden Tools Ltd · 3 Mill Lane · Leeds LS1 4AB').manufacturer!.confidence).toBeLessThan(0.8);
+    expect(rules('Manufacturer: Halden Tools Ltd\nThe parts comply with 2011/65/EU.').manufacturer!.confidence).toBeGreaterThanOrEqual(0.8);
+  });
+});
+
+describe('rules: REACH Article 33 statements', () => {
+  const reach = (text: string) => rules(text).reach_compliant?.value;
+
+  it.each([
+    ['en', 'The supplied articles do not contain any Candidate List substance in a concentration above 0.1 % (w/w).'],
+    ['en', 'This product contains no substances of very high concern above 0.1 % by weight.'],
+    ['de', 'Die Artikel enthalten keine Stoffe der Kandidatenliste in Konzentrationen über 0,1 Gew.-%.'],
+    ['de', 'Unsere Produkte enthalten keine besonders besorgniserregenden Stoffe (SVHC) oberhalb von 0,1 %.'],
+    ['fr', "L'article ne contient pas de substances de la liste candidate au-delà de 0,1 % en masse."],
+    ['it', "Il prodotto non contiene sostanze dell'elenco delle sostanze candidate in concentrazione superiore allo 0,1 %."],
+  ])('reads a "no SVHC above 0.1 %%" statement (%s) as compliant', (_lang, text) => {
+    expect(reach(text)).toBe(true);
+  });
+
+  it('reads an SVHC listed above 0.1 % as information, not as a non-compliance', () => {
+    expect(reach('REACH Article 33: the housing contains Diisobutyl phthalate (CAS 84-69-5) above 0.1 % w/w.')).toBeUndefined();
+  });
+
+  it('keeps a hedged statement out', () => {
+    expect(reach('The parts may not contain any SVHC above 0.1 % once the supplier confirms it.')).toBeUndefined();
+  });
+});
+
 describe('rules: other fields', () => {
   it.each([
     ['Energy efficiency class: A++', 'A++'],

@@ -17,8 +17,8 @@
  *   `2011/65/EU`, `(EU) 2015/863` = `2015/863/EU`); item-level precision and recall are reported
  *   beside it.
  * - precision = correct / (correct + wrong); recall = correct / labelled.
- * - Scanned documents (`text_layer: false`, or text extraction reporting `needsOcr`) are skipped and
- *   listed: OCR is a separate capability. A document whose text extraction fails counts as missed.
+ * - Scanned documents (`text_layer: false`) are read by OCR, as the extraction job reads them, and
+ *   scored like the rest. A document whose text extraction fails counts as missed.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -53,7 +53,7 @@ export interface FieldScore {
 
 export interface DocumentOutcome {
   file: string;
-  status: 'scored' | 'skipped' | 'failed';
+  status: 'scored' | 'failed';
   reason?: string;
   mistakes: { field: FieldName; outcome: Exclude<Outcome, 'correct'>; expected: unknown; extracted: unknown }[];
 }
@@ -61,7 +61,7 @@ export interface DocumentOutcome {
 export interface EvaluationReport {
   fields: Record<FieldName, FieldScore>;
   documents: DocumentOutcome[];
-  overall: { correct: number; wrong: number; missed: number };
+  overall: { correct: number; wrong: number; missed: number; labelled: number; precision: number | null; recall: number | null };
   key: { fields: readonly FieldName[]; precision: number | null; recall: number | null };
 }
 
@@ -209,27 +209,20 @@ export async function evaluate(
   extract: (doc: TextDocument) => Promise<ExtractionResult>,
   options: EvaluateOptions = {},
 ): Promise<EvaluationReport> {
-  const readText = options.extractText ?? ((bytes, mediaType) => extractTextIsolated(bytes, mediaType, { timeoutMs: 60_000 }));
+  const readText = options.extractText ?? ((bytes, mediaType) => extractTextIsolated(bytes, mediaType, { timeoutMs: 120_000, ocr: true }));
   const labels = JSON.parse(await fs.readFile(labelsPath, 'utf8')) as LabelledDocument[];
   const fields = Object.fromEntries(FIELD_NAMES.map((n) => [n, emptyScore(LIST_FIELDS.has(n))])) as Record<FieldName, FieldScore>;
   const documents: DocumentOutcome[] = [];
   for (const label of labels) {
     const outcome: DocumentOutcome = { file: label.file, status: 'scored', mistakes: [] };
     documents.push(outcome);
-    if (label.text_layer === false) {
-      Object.assign(outcome, { status: 'skipped', reason: 'no text layer (scan): needs OCR' });
-      continue;
-    }
     let result: ExtractionResult = {};
     try {
       const file = await resolveDocument(dir, label.file);
       const mediaType = mediaTypeFromFileName(label.file);
       if (!file || !mediaType) throw new Error(file ? 'unknown file type' : 'file not found');
       const text = await readText(new Uint8Array(await fs.readFile(file)), mediaType);
-      if (text.needsOcr) {
-        Object.assign(outcome, { status: 'skipped', reason: 'no text layer (scan): needs OCR' });
-        continue;
-      }
+      if (text.needsOcr) throw new Error('no text layer and OCR found no text');
       result = await extract(text);
     } catch (error) {
       Object.assign(outcome, { status: 'failed', reason: (error as Error).message });
@@ -253,7 +246,14 @@ export async function evaluate(
   return {
     fields,
     documents,
-    overall: { correct: sum((s) => s.correct), wrong: sum((s) => s.wrong), missed: sum((s) => s.missed) },
+    overall: {
+      correct: sum((s) => s.correct),
+      wrong: sum((s) => s.wrong),
+      missed: sum((s) => s.missed),
+      labelled: sum((s) => s.labelled),
+      precision: ratio(sum((s) => s.correct), sum((s) => s.correct + s.wrong)),
+      recall: ratio(sum((s) => s.correct), sum((s) => s.labelled)),
+    },
     key: {
       fields: KEY_FIELDS,
       precision: ratio(sum((s) => s.correct, KEY_FIELDS), sum((s) => s.correct + s.wrong, KEY_FIELDS)),
@@ -284,7 +284,8 @@ export function formatEvaluation(report: EvaluationReport): string {
   const mistakes = report.documents.flatMap((d) => d.mistakes.map((m) => `  ${d.file}: ${m.field} ${m.outcome}: expected ${short(m.expected)}, extracted ${short(m.extracted)}`));
   if (mistakes.length) out.push('mistakes:', ...mistakes);
   out.push(`key fields (${report.key.fields.join(', ')}): precision ${pct(report.key.precision)}, recall ${pct(report.key.recall)}`);
-  out.push(`fields: ${report.overall.correct} correct, ${report.overall.wrong} wrong, ${report.overall.missed} missed`);
+  const o = report.overall;
+  out.push(`all fields: precision ${pct(o.precision)}, recall ${pct(o.recall)} (${o.correct} correct, ${o.wrong} wrong, ${o.missed} missed of ${o.labelled} labelled)`);
   return out.join('\n');
 }
 

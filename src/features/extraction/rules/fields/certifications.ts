@@ -37,6 +37,9 @@ const MARKS: [string, RegExp][] = [
   ['RCM', /\bRCM\s+(?:mark|compliance)\b|\bRegulatory\s+Compliance\s+Mark\b/gi],
   ['PSE', /\bPSE\s+(?:mark|Mark)\b/g],
   ['China RoHS', /\bChina\s+RoHS\b|\bChinese\s+RoHS\b|\bSJ\/T\s*11364\b/gi],
+  // Declarable-substance lists a supplier states its parts meet (material declarations for the supply chain).
+  ['IEC 62474', /\bIEC\s*62474\b/g],
+  ['GADSL', /\bGADSL\b|\bGlobal\s+Automotive\s+Declarable\s+Substance\s+List\b/g],
 ];
 
 export function extractCertifications(ctx: DocContext, ceExplicit: { page: number; snippet: string }[] | undefined): ExtractedField<string[]> | undefined {
