@@ -96,6 +96,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   const generator = createGenerateService(database.db, compliance, {
     threshold: config.extractionApplyThreshold,
     defaultProvider: config.extractionProvider,
+    llm: config,
   });
   const exports = createExportService(database.db, config.publicBaseUrl);
   const documents = createDocumentService(database.db);

@@ -20,6 +20,7 @@ import {
   PublishResult,
   StatsResult,
 } from './schemas.js';
+import { GEN_LANGS, type GenLang } from './generate.js';
 import type { GenerateService } from './generate-service.js';
 import type { Actor, ComplianceService } from './service.js';
 
@@ -128,8 +129,21 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions
     schema: {
       tags,
       summary: 'Draft the passport from the product data and extraction results (fills empty fields only)',
+      description:
+        'provider=rules (offline) reads the product data and extraction results; provider=openai or anthropic also asks the model, ' +
+        'whose answer is checked before anything is stored (a refused value is listed under `rejected`). Every value written names ' +
+        'its source under `sources`. The end-of-life text is written in `lang`, else in the product\'s language. A provider that fails ' +
+        'answers 502 (unavailable, refused, unusable answer), 503 (rate limited) or 504 (timeout), and nothing is written.',
       params: ProductIdParams,
-      querystring: Type.Object({ provider: Type.Optional(Type.String({ maxLength: 40 })) }, { additionalProperties: false }),
+      querystring: Type.Object(
+        {
+          provider: Type.Optional(Type.String({ maxLength: 40, description: 'rules, openai or anthropic; the server default (EXTRACTION_PROVIDER) when absent' })),
+          lang: Type.Optional(
+            Type.Unsafe<GenLang>({ type: 'string', enum: [...GEN_LANGS], description: "language of the end-of-life text; the product's language when absent" }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
       response: {
         200: Type.Object({
           product_id: Type.String(),
@@ -139,12 +153,29 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions
           generated_at: Type.String(),
           fields_filled: Type.Array(Type.String()),
           dpp_status: Type.Union([Type.String(), Type.Null()]),
+          provider: Type.Union([Type.Literal('rules'), Type.Literal('openai'), Type.Literal('anthropic')], { description: 'the provider that generated' }),
+          model: Type.Union([Type.String(), Type.Null()], { description: 'the model that answered (null for rules)' }),
+          lang: Type.Unsafe<GenLang>({ type: 'string', enum: [...GEN_LANGS], description: 'the language of the end-of-life text' }),
+          sources: Type.Record(Type.String(), Type.String(), {
+            description:
+              'for each field filled, where its value came from: rules:product-title, rules:product-brand, rules:product-attributes, ' +
+              'rules:product-description, rules:template-<lang>, extraction:<extraction id>, or llm:<provider>:<model> (joined with + when several)',
+          }),
+          rejected: Type.Array(Type.Object({ field: Type.String(), reason: Type.String() }), {
+            description: "values the model gave that were refused (invalid, or not found in the sources), and why; they were not stored",
+          }),
         }),
         ...ProblemResponses,
+        502: Type.Unsafe<unknown>({ $ref: 'Problem#', description: 'the model provider is unavailable, refused the request, or answered unusably; nothing was written' }),
+        503: Type.Unsafe<unknown>({ $ref: 'Problem#', description: 'the model provider is rate limiting (Retry-After when known); nothing was written' }),
+        504: Type.Unsafe<unknown>({ $ref: 'Problem#', description: 'the model did not answer in time; nothing was written' }),
       },
     },
   }, async (request) =>
-    generator.generate(principalOf(request).orgId, request.params.product_id, actorOf(request), request.query.provider));
+    generator.generate(principalOf(request).orgId, request.params.product_id, actorOf(request), {
+      provider: request.query.provider,
+      lang: request.query.lang,
+    }));
 
   app.post('/compliance/dpp/:product_id/withdraw', {
     schema: {

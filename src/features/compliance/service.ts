@@ -30,6 +30,8 @@ export interface ChangeOptions {
   mayWrite?: (field: Field, current: unknown, currentSource: string | undefined) => boolean;
   /** Combines, inside the transaction, a field's current value with the patch's (e.g. adds certifications). */
   merge?: (field: Field, current: unknown, value: unknown) => unknown;
+  /** The source recorded for a changed field (`field_sources`); `actor.source` unless given. */
+  fieldSource?: (field: Field) => string;
 }
 
 export type DppStatus = 'draft' | 'complete' | 'published';
@@ -150,7 +152,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
         missing_fields: JSON.stringify(missingForComplete(after)),
       } as ComplianceRow;
       const sources = JSON.parse(next.field_sources) as Record<string, string>;
-      for (const f of changed) sources[f] = options.actor.source;
+      for (const f of changed) sources[f] = options.fieldSource?.(f) ?? options.actor.source;
       next.field_sources = JSON.stringify(sources);
       const published = next.published_version !== null && !next.withdrawn_at;
       next.has_unpublished_changes = published ? 1 : 0;

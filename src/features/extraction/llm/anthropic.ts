@@ -8,11 +8,11 @@ import { EXTRACTION_RESULT_SCHEMA } from '../fields.js';
 import type { ExtractionProvider } from '../providers.js';
 import { cleanAnswer } from './answer.js';
 import { ProviderFailure, toProviderError } from './errors.js';
-import { cappedRetryFetch } from './fetch.js';
+import { ANTHROPIC_DEFAULT_BASE_URL, lazyAnthropicClient, loadAnthropicSdk as loadSdk } from './clients.js';
 import { buildPrompt } from './prompt.js';
 import { hasText, type LlmProviderOptions, type LlmSettings } from './settings.js';
 
-export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+export { ANTHROPIC_DEFAULT_BASE_URL };
 export const ANTHROPIC_TOOL_NAME = 'record_compliance_fields';
 /** Room for all fields with evidence; an answer cut off here is an `invalid_response`. */
 export const ANTHROPIC_MAX_TOKENS = 4096;
@@ -23,27 +23,8 @@ export function anthropicInputSchema(): Anthropic.Messages.Tool.InputSchema {
   return structuredClone(schema) as unknown as Anthropic.Messages.Tool.InputSchema;
 }
 
-let sdk: Promise<typeof import('@anthropic-ai/sdk')> | undefined;
-/** The SDK is loaded on first use, so the server and CLI start without it. */
-const loadSdk = () => (sdk ??= import('@anthropic-ai/sdk'));
-
 export function createAnthropicProvider(settings: LlmSettings, options: LlmProviderOptions = {}): ExtractionProvider {
-  const apiKey = settings.anthropicApiKey;
-  if (!apiKey) throw new Error('ANTHROPIC_API_KEY is not set');
-  let client: Promise<Anthropic> | undefined;
-  const getClient = () =>
-    (client ??= loadSdk().then(
-      ({ Anthropic }) =>
-        new Anthropic({
-          apiKey,
-          // Explicit values, so the SDK reads none of its own environment variables for these.
-          baseURL: settings.anthropicBaseUrl ?? ANTHROPIC_DEFAULT_BASE_URL,
-          webhookKey: null,
-          timeout: settings.llmTimeoutMs,
-          maxRetries: settings.llmMaxRetries,
-          fetch: cappedRetryFetch(options.maxRetryWaitMs, options.fetch),
-        }),
-    ));
+  const getClient = lazyAnthropicClient(settings, options);
   const tool: Anthropic.Messages.Tool = {
     name: ANTHROPIC_TOOL_NAME,
     description: 'Records the EU compliance fields the document states, each with confidence and evidence quoted from the document.',

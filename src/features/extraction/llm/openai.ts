@@ -8,11 +8,11 @@ import { llmResponseSchema } from '../fields.js';
 import type { ExtractionProvider } from '../providers.js';
 import { cleanAnswer, parseAnswerJson } from './answer.js';
 import { ProviderFailure, toProviderError } from './errors.js';
-import { cappedRetryFetch } from './fetch.js';
+import { lazyOpenAiClient, loadOpenAiSdk as loadSdk, OPENAI_DEFAULT_BASE_URL } from './clients.js';
 import { buildPrompt } from './prompt.js';
 import { hasText, type LlmProviderOptions, type LlmSettings } from './settings.js';
 
-export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+export { OPENAI_DEFAULT_BASE_URL };
 /** `json_schema.name` of the response format. */
 export const OPENAI_SCHEMA_NAME = 'extraction_result';
 
@@ -42,29 +42,8 @@ export function openAiStrictSchema(): Record<string, unknown> {
   return withoutKeywords(llmResponseSchema(), NOT_IN_STRICT_MODE) as Record<string, unknown>;
 }
 
-let sdk: Promise<typeof import('openai')> | undefined;
-/** The SDK is loaded on first use, so the server and CLI start without it. */
-const loadSdk = () => (sdk ??= import('openai'));
-
 export function createOpenAiProvider(settings: LlmSettings, options: LlmProviderOptions = {}): ExtractionProvider {
-  const apiKey = settings.openaiApiKey;
-  if (!apiKey) throw new Error('OPENAI_API_KEY is not set');
-  let client: Promise<OpenAI> | undefined;
-  const getClient = () =>
-    (client ??= loadSdk().then(
-      ({ OpenAI }) =>
-        new OpenAI({
-          apiKey,
-          // Explicit values, so the SDK reads none of its own environment variables for these.
-          baseURL: settings.openaiBaseUrl ?? OPENAI_DEFAULT_BASE_URL,
-          organization: null,
-          project: null,
-          adminAPIKey: null,
-          timeout: settings.llmTimeoutMs,
-          maxRetries: settings.llmMaxRetries,
-          fetch: cappedRetryFetch(options.maxRetryWaitMs, options.fetch),
-        }),
-    ));
+  const getClient = lazyOpenAiClient(settings, options);
   const schema = openAiStrictSchema();
 
   return {
