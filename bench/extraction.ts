@@ -1,6 +1,6 @@
 /**
  * Extraction benchmark over a directory of documents (default: the dev corpus): documents/s and
- * pages/s of text extraction (in process, and isolated in a worker per document) and of the rules
+ * pages/s of text extraction (in process, and isolated in the warm worker pool) and of the rules
  * engine, and the same PDFs through poppler's `pdftotext` in the same run as the ceiling.
  *
  *   npx tsx bench/extraction.ts [--dir ../shared/corpus/dev/docs] [--rounds 5]
@@ -98,7 +98,7 @@ async function main() {
   const isolated: typeof extractTextIsolated = fs.existsSync(compiled)
     ? ((await import(compiled)) as { extractTextIsolated: typeof extractTextIsolated }).extractTextIsolated
     : extractTextIsolated;
-  const isolatedLabel = `text, isolated worker per doc (${fs.existsSync(compiled) ? 'dist' : 'tsx'})`;
+  const isolatedLabel = `text, isolated, warm worker pool (${fs.existsSync(compiled) ? 'dist' : 'tsx'})`;
   const isolatedAll = await time(Math.min(opts.rounds, 2), async () => {
     for (const d of docs) await isolated(d.bytes, d.mediaType, { timeoutMs: 60_000 });
   });

@@ -12,6 +12,7 @@ import { formatFrom, type ImportFormat } from './features/products/row-sources.j
 import { describeDatabase, startServer } from './server.js';
 import { createSystemWorker } from './jobs/registry.js';
 import { runEvalCommand } from './features/extraction/eval.js';
+import { closeDefaultExtractionPools } from './features/extraction/text/index.js';
 import { createProgress } from './lib/progress.js';
 
 /** A mistake in how a command was called: printed as one line, no stack trace. */
@@ -85,7 +86,12 @@ program
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder (give the folder of labelled documents, e.g. ../shared/corpus/dev)`);
     const labels = opts.labels ?? path.join(dir, 'labels.json');
     if (!fs.existsSync(labels)) throw new UsageError(`no labels file at ${labels} (pass --labels FILE)`);
-    process.stdout.write((await runEvalCommand(dir, opts.labels)) + '\n');
+    try {
+      process.stdout.write((await runEvalCommand(dir, opts.labels)) + '\n');
+    } finally {
+      // The documents were read in the shared pool of extraction workers: stop them.
+      await closeDefaultExtractionPools();
+    }
   });
 
 program

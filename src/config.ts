@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /** Log levels pino understands. */
@@ -38,6 +39,8 @@ export interface Config {
   /** Limits of the worker thread that reads a document's text. */
   readonly extractionTimeoutMs: number;
   readonly extractionMemoryMb: number;
+  /** Worker threads kept warm to read documents' text (jobs beyond them wait for one). */
+  readonly extractionWorkers: number;
   /** OpenAI (or an OpenAI-compatible server: Ollama, vLLM …): the provider is configured when the key is set. */
   readonly openaiApiKey: string | undefined;
   /** Base URL of an OpenAI-compatible API (`http://localhost:11434/v1`); undefined means api.openai.com. */
@@ -206,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     extractionApplyThreshold: fraction(env, 'EXTRACTION_APPLY_THRESHOLD', 0.8),
     extractionTimeoutMs: integer(env, 'EXTRACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),
     extractionMemoryMb: integer(env, 'EXTRACTION_MEMORY_MB', 256, 32, 8192),
+    extractionWorkers: integer(env, 'EXTRACTION_WORKERS', Math.min(2, availableParallelism()), 1, 64),
     openaiApiKey: secret(env, 'OPENAI_API_KEY'),
     openaiBaseUrl: optionalUrl(env, 'OPENAI_BASE_URL'),
     openaiModel: model(env, 'OPENAI_MODEL', 'gpt-4o-mini'),

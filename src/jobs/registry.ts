@@ -5,13 +5,18 @@ import { createComplianceService } from '../features/compliance/service.js';
 import { extractionJob } from '../features/extraction/extraction.job.js';
 import { EXTRACTION_QUEUE } from '../features/extraction/service.js';
 import { configureProviders } from '../features/extraction/providers.js';
+import { ExtractionPool } from '../features/extraction/text/index.js';
 import { createWorker, type Worker } from './worker.js';
 
-/** The worker with every job handler of the system, as `dpp serve` (SQLite) and `dpp worker` run it. */
+/**
+ * The worker with every job handler of the system, as `dpp serve` (SQLite) and `dpp worker` run it.
+ * Documents are read in a pool of `EXTRACTION_WORKERS` warm worker threads, closed by `stop()`.
+ */
 export function createSystemWorker(config: Config, database: Database, log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>): Worker {
   configureProviders(config);
   const compliance = createComplianceService(database.db, database.dialect);
-  return createWorker({
+  const pool = new ExtractionPool({ size: config.extractionWorkers, maxOldGenerationMb: config.extractionMemoryMb });
+  const worker = createWorker({
     db: database.db,
     concurrency: config.workerConcurrency,
     leaseMs: config.jobLeaseMs,
@@ -24,7 +29,23 @@ export function createSystemWorker(config: Config, database: Database, log?: Pic
         timeoutMs: config.extractionTimeoutMs,
         memoryMb: config.extractionMemoryMb,
         defaultProvider: config.extractionProvider,
+        pool,
       }),
     },
   });
+  return {
+    get id() {
+      return worker.id;
+    },
+    start: () => worker.start(),
+    drain: () => worker.drain(),
+    // Running jobs finish first (stop waits for them); then the extraction workers go.
+    stop: async () => {
+      try {
+        await worker.stop();
+      } finally {
+        await pool.close();
+      }
+    },
+  };
 }

@@ -9,7 +9,7 @@ import type { ExtractionResult } from './fields.js';
 import { ProviderError } from './llm/errors.js';
 import { resolveProvider } from './providers.js';
 import { createExtractionRepository } from './repository.js';
-import { ExtractionFailure, extractTextIsolated } from './text/index.js';
+import { ExtractionFailure, extractTextIsolated, type ExtractionPool } from './text/index.js';
 
 export interface ExtractionJobDeps {
   db: Kysely<Schema>;
@@ -18,6 +18,8 @@ export interface ExtractionJobDeps {
   timeoutMs: number;
   memoryMb: number;
   defaultProvider: string;
+  /** The warm extraction workers to read documents in (their own heap limit applies); default the process's shared pool for `memoryMb`. */
+  pool?: ExtractionPool;
 }
 
 /** On the job's last attempt an error also fails the extraction (with the reason), so its task can finish. */
@@ -65,7 +67,12 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
     let result: ExtractionResult;
     try {
       // Scanned PDFs and images are read by OCR (English, French, German) inside the same isolated worker.
-      const text = await extractTextIsolated(bytes, document.media_type, { timeoutMs: deps.timeoutMs, maxOldGenerationMb: deps.memoryMb, ocr: true });
+      const text = await extractTextIsolated(bytes, document.media_type, {
+        timeoutMs: deps.timeoutMs,
+        maxOldGenerationMb: deps.memoryMb,
+        ocr: true,
+        ...(deps.pool ? { pool: deps.pool } : {}),
+      });
       result = await resolveProvider(extraction.provider, deps.defaultProvider).extract(text);
     } catch (e) {
       // Transient provider errors (rate limit, timeout) are retried by the queue; on the last attempt

@@ -91,7 +91,7 @@ const OEM_LSTM_ONLY = 1;
 export class OcrEngine {
   private readonly worker: Worker;
   private readonly pending = new Map<string, PendingCall>();
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
   private failure: ExtractionFailure | undefined;
   private jobs = 0;
   private stderrTail = '';
@@ -124,7 +124,7 @@ export class OcrEngine {
     this.worker.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
     });
-    this.timer = setTimeout(() => this.fail(new ExtractionFailure('timeout', `OCR took longer than ${timeoutMs} ms and was stopped`)), timeoutMs);
+    this.limitTime(timeoutMs);
     this.worker.on('message', (reply: Reply) => this.onReply(reply));
     this.worker.on('error', (error: Error & { code?: string }) =>
       this.fail(
@@ -176,6 +176,34 @@ export class OcrEngine {
   async recognize(image: Uint8Array): Promise<string> {
     const data = (await this.call('recognize', { image, options: {}, output: { text: true } }, 'invalid_file')) as { text?: unknown };
     return typeof data?.text === 'string' ? data.text : '';
+  }
+
+  /** False once the engine has failed or was closed: it can do nothing more. */
+  get usable(): boolean {
+    return this.failure === undefined;
+  }
+
+  /**
+   * Readies a started engine for another use (see `WarmOcrEngine`): a fresh time limit of
+   * `timeoutMs` from now, and the languages back in their loaded order (`readInItsLanguage` may
+   * have made another one primary), so that a reused engine reads exactly as a new one would.
+   */
+  async reuse(timeoutMs: number): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.limitTime(timeoutMs);
+    await this.setPrimary(this.langs[0]!);
+  }
+
+  /** Between uses: no time limit runs (the engine waits, idle, for its next `reuse`). */
+  pause(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** (Re)starts the time limit: the engine fails with `timeout` unless paused within `timeoutMs`. */
+  private limitTime(timeoutMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fail(new ExtractionFailure('timeout', `OCR took longer than ${timeoutMs} ms and was stopped`)), timeoutMs);
   }
 
   /** Stops the worker thread (at once, even mid-recognition). */

@@ -1,11 +1,17 @@
 import { ExtractionFailure, asExtractionFailure } from '../text/types.js';
 import { OcrEngine, type OcrEngineOptions } from './engine.js';
 import { DEFAULT_OCR_LANGUAGES, dominantLanguage, type OcrLanguage } from './languages.js';
+import type { WarmOcrEngine } from './warm.js';
 import { checkPageCount, openPdf, renderPdfPage, toPgm, type PageRenderOptions } from './pdf-pages.js';
 
 export interface OcrOptions extends OcrEngineOptions {
   /** Images (PNG, JPEG) with more pixels than this are refused as `too_large` before OCR. */
   maxImagePixels?: number;
+  /**
+   * Take the engine from (and give it back to) this keeper of a started engine instead of starting
+   * and closing one for the call (a long-lived extraction worker; see `WarmOcrEngine`).
+   */
+  warm?: WarmOcrEngine;
 }
 
 export interface PdfOcrOptions extends OcrOptions, PageRenderOptions {
@@ -34,13 +40,13 @@ export async function ocrImages(
   const maxPixels = options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   images.forEach((image, i) => checkImage(image, `image ${i + 1}`, maxPixels));
   if (images.length === 0) return [];
-  const engine = await OcrEngine.start(langs, options);
+  const engine = await startEngine(langs, options);
   try {
     const texts: string[] = [];
     for (const image of images) texts.push(tidy(await readInItsLanguage(engine, image)));
     return texts;
   } finally {
-    await engine.close();
+    await releaseEngine(engine, langs, options);
   }
 }
 
@@ -56,7 +62,7 @@ export async function ocrPdf(bytes: Uint8Array, langs: readonly OcrLanguage[] = 
   try {
     checkPageCount(pdf, options.maxPages ?? Number.POSITIVE_INFINITY);
     // The engine starts while the first page is drawn.
-    engine = OcrEngine.start(langs, options);
+    engine = startEngine(langs, options);
     engine.catch(() => undefined);
     const texts: string[] = [];
     for (let n = 1; n <= pdf.numPages; n++) {
@@ -67,9 +73,19 @@ export async function ocrPdf(bytes: Uint8Array, langs: readonly OcrLanguage[] = 
     }
     return texts;
   } finally {
-    await engine?.then((e) => e.close(), () => undefined);
+    await engine?.then((e) => releaseEngine(e, langs, options), () => undefined);
     await pdf.destroy().catch(() => undefined);
   }
+}
+
+/** A new engine for this call, or the warm one when the caller keeps one. */
+function startEngine(langs: readonly OcrLanguage[], options: OcrOptions): Promise<OcrEngine> {
+  return options.warm ? options.warm.acquire(langs, options) : OcrEngine.start(langs, options);
+}
+
+/** Closes the call's engine, or hands it back to the caller's keeper. */
+function releaseEngine(engine: OcrEngine, langs: readonly OcrLanguage[], options: OcrOptions): Promise<void> {
+  return options.warm ? options.warm.release(engine, langs, options) : engine.close();
 }
 
 /**

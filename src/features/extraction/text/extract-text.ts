@@ -1,3 +1,4 @@
+import type { WarmOcrEngine } from '../ocr/warm.js';
 import { DOCX, HTML, JPEG, MARKDOWN, PDF, PLAIN, PNG, parseMediaType } from './media-types.js';
 import { extractPlainText } from './plain.js';
 import {
@@ -17,6 +18,8 @@ export interface ExtractOptions {
    * defaults of `OcrSettings`.
    */
   ocr?: boolean | OcrSettings;
+  /** Keep tesseract started between calls, in this keeper (a long-lived worker): see `WarmOcrEngine`. */
+  warmOcr?: WarmOcrEngine;
 }
 
 /**
@@ -39,7 +42,8 @@ export async function extractText(
   if (bytes.length > all.maxInputBytes) {
     throw new ExtractionFailure('too_large', `${bytes.length} bytes (at most ${all.maxInputBytes})`);
   }
-  const ocr = options.ocr === true ? {} : options.ocr || undefined;
+  const settings = options.ocr === true ? {} : options.ocr || undefined;
+  const ocr = settings && (options.warmOcr ? { ...settings, warm: options.warmOcr } : settings);
   try {
     switch (parsed.type) {
       // Parsers load on first use: a worker that reads a text file does not load pdf.js.

@@ -1,19 +1,13 @@
-import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../../../lib/module-worker.js';
-import {
-  ExtractionFailure,
-  WORKER_KIND,
-  type ExtractionFailureReason,
-  type OcrSettings,
-  type TextDocument,
-  type TextLimits,
-  type WorkerJob,
-} from './types.js';
+import { ExtractionPool } from './pool.js';
+import { ExtractionFailure, type OcrSettings, type TextDocument, type TextLimits } from './types.js';
 
 export interface IsolationOptions {
-  /** Wall-clock limit for the whole extraction, worker start included. */
+  /** Wall-clock limit for the extraction, from the moment a worker takes it (a worker's start included). */
   timeoutMs?: number;
-  /** V8 old-generation heap of the worker, in MiB (typed-array memory is capped by `limits` instead). */
+  /**
+   * V8 old-generation heap of the worker, in MiB (typed-array memory is capped by `limits` instead).
+   * Picks the shared pool of workers with that heap; ignored when `pool` is given (its own applies).
+   */
   maxOldGenerationMb?: number;
   limits?: Partial<TextLimits>;
   /**
@@ -23,14 +17,15 @@ export interface IsolationOptions {
    * `maxMemoryMb` (1024 MiB by default).
    */
   ocr?: boolean | OcrSettings;
+  /** The pool to run in; default a pool shared by the process, one per `maxOldGenerationMb` (see `defaultExtractionPool`). */
+  pool?: ExtractionPool;
 }
-
-type WorkerReply = { ok: true; result: TextDocument } | { ok: false; reason: ExtractionFailureReason; message: string };
 
 /**
  * `extractText` in a worker thread with a heap limit and a timeout: a hostile or broken file
  * fails that extraction with an `ExtractionFailure` (reason `timeout`, `memory_limit`,
- * `invalid_file`, `too_large`, `worker_crashed` …) and harms nothing else. One worker per call.
+ * `invalid_file`, `too_large`, `worker_crashed` …) and harms nothing else. The worker comes from a
+ * pool of warm workers (`ExtractionPool`): one that failed that way is replaced, the others go on.
  *
  * @example
  *   const { pages } = await extractTextIsolated(bytes, 'application/pdf', { timeoutMs: 20_000, maxOldGenerationMb: 256 });
@@ -38,48 +33,36 @@ type WorkerReply = { ok: true; result: TextDocument } | { ok: false; reason: Ext
 export function extractTextIsolated(
   bytes: Uint8Array,
   mediaType: string,
-  { timeoutMs = 30_000, maxOldGenerationMb = 256, limits = {}, ocr }: IsolationOptions = {},
+  { timeoutMs = 30_000, maxOldGenerationMb = 256, limits = {}, ocr, pool }: IsolationOptions = {},
 ): Promise<TextDocument> {
-  return new Promise((resolve, reject) => {
-    const job: WorkerJob = { kind: WORKER_KIND, bytes, mediaType, limits };
-    // OCR's own time limit defaults to the whole extraction's; this timer stops it either way.
-    if (ocr) job.ocr = { timeoutMs, ...(ocr === true ? {} : ocr) };
-    let worker: Worker;
-    try {
-      worker = startWorker(job, maxOldGenerationMb);
-    } catch (error) {
-      reject(new ExtractionFailure('worker_crashed', `could not start the extraction worker: ${(error as Error).message}`));
-      return;
-    }
-    let settled = false;
-    const settle = (outcome: TextDocument | ExtractionFailure) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void worker.terminate();
-      if (outcome instanceof ExtractionFailure) reject(outcome);
-      else resolve(outcome);
-    };
-    const timer = setTimeout(
-      () => settle(new ExtractionFailure('timeout', `text extraction took longer than ${timeoutMs} ms and was stopped`)),
-      timeoutMs,
-    );
-    worker.on('message', (reply: WorkerReply) =>
-      settle(reply.ok ? reply.result : new ExtractionFailure(reply.reason, reply.message)),
-    );
-    worker.on('error', (error: Error & { code?: string }) =>
-      settle(
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? new ExtractionFailure('memory_limit', `text extraction ran out of its ${maxOldGenerationMb} MiB heap and was stopped`)
-          : new ExtractionFailure('worker_crashed', `the extraction worker failed: ${error.message}`),
-      ),
-    );
-    worker.on('exit', (code) => settle(new ExtractionFailure('worker_crashed', `the extraction worker exited (code ${code}) without a result`)));
-  });
+  let chosen: ExtractionPool;
+  try {
+    chosen = pool ?? defaultExtractionPool(maxOldGenerationMb);
+  } catch (error) {
+    return Promise.reject(new ExtractionFailure('worker_crashed', `no extraction worker: ${(error as Error).message}`));
+  }
+  return chosen.run(bytes, mediaType, { timeoutMs, limits, ...(ocr ? { ocr } : {}) });
 }
 
-/** Runs `worker.ts` (tsx, vitest) or `worker.js` (dist) next to this module. */
-function startWorker(job: WorkerJob, maxOldGenerationMb: number): Worker {
-  const resourceLimits = { maxOldGenerationSizeMb: maxOldGenerationMb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, maxOldGenerationMb / 4)) };
-  return startModuleWorker(import.meta.url, 'worker', { workerData: job, resourceLimits, stdout: false, stderr: false });
+const defaultPools = new Map<number, ExtractionPool>();
+
+/**
+ * The process's shared pool for workers with this heap limit (default size: `defaultExtractionWorkers()`),
+ * made on first use. Its idle workers do not keep the process alive; `closeDefaultExtractionPools`
+ * stops them at once.
+ */
+export function defaultExtractionPool(maxOldGenerationMb = 256): ExtractionPool {
+  let pool = defaultPools.get(maxOldGenerationMb);
+  if (!pool) {
+    pool = new ExtractionPool({ maxOldGenerationMb });
+    defaultPools.set(maxOldGenerationMb, pool);
+  }
+  return pool;
+}
+
+/** Closes the shared pools (a later `extractTextIsolated` makes a new one). */
+export async function closeDefaultExtractionPools(): Promise<void> {
+  const pools = [...defaultPools.values()];
+  defaultPools.clear();
+  await Promise.all(pools.map((p) => p.close()));
 }

@@ -73,12 +73,26 @@ export function asExtractionFailure(error: unknown, what: string): ExtractionFai
   return new ExtractionFailure('invalid_file', `${what}: ${message}`);
 }
 
-/** What `extractTextIsolated` hands its worker. */
+/** `workerData` of an extraction worker thread (see `ExtractionPool`). */
 export const WORKER_KIND = 'dpp-extract-text';
-export interface WorkerJob {
+export interface WorkerData {
   kind: typeof WORKER_KIND;
+}
+
+/** One document for an extraction worker. */
+export interface WorkerJob {
   bytes: Uint8Array;
   mediaType: string;
   limits: Partial<TextLimits>;
   ocr?: OcrSettings;
 }
+
+/** What the pool posts to a worker, and what the worker answers (`jobs`: documents it has handled, this one included). */
+export interface WorkerRequest {
+  id: number;
+  job: WorkerJob;
+}
+export type WorkerReply = { id: number; jobs: number } & (
+  | { ok: true; result: TextDocument }
+  | { ok: false; reason: ExtractionFailureReason; message: string }
+);

@@ -1,19 +1,9 @@
 /**
- * Worker-thread entry of `extractTextIsolated`: extracts the text of the one document in
- * `workerData` and posts `{ok: true, result}` or `{ok: false, reason, message}`.
+ * Worker-thread entry of `ExtractionPool` (and so of `extractTextIsolated`): serves documents one
+ * at a time until the pool terminates the thread (see `worker-loop.ts`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { extractText } from './extract-text.js';
-import { WORKER_KIND, asExtractionFailure, type WorkerJob } from './types.js';
+import { WORKER_KIND, type WorkerData } from './types.js';
+import { serveJobs } from './worker-loop.js';
 
-const job = workerData as WorkerJob | undefined;
-if (parentPort && job?.kind === WORKER_KIND) {
-  const port = parentPort;
-  try {
-    const result = await extractText(job.bytes, job.mediaType, job.limits, { ocr: job.ocr });
-    port.postMessage({ ok: true, result });
-  } catch (error) {
-    const failure = asExtractionFailure(error, job.mediaType);
-    port.postMessage({ ok: false, reason: failure.reason, message: failure.message });
-  }
-}
+if (parentPort && (workerData as WorkerData | undefined)?.kind === WORKER_KIND) serveJobs();
