@@ -189,8 +189,10 @@ export interface ExtractionsTable {
   confidence: number | null;
   /** JSON array of the field names applied to the product. */
   applied: string | null;
-  /** JSON array of {field, extracted, current, reason}. */
+  /** JSON array of {field, extracted, current, reason, kept_source}. */
   conflicts: string | null;
+  /** product_declaration | technical_document | component_statement (features/extraction/authority.ts); null before it ran. */
+  authority: string | null;
   error: string | null;
   created_at: string;
   extracted_at: string | null;

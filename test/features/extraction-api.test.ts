@@ -15,8 +15,8 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
 
   const createProduct = async (title: string, k = key) =>
     (await t.call(k, { method: 'POST', url: '/api/v1/products', payload: { title } })).json().product_id as string;
-  const upload = async (productId: string, name: string, bytes: Buffer) => {
-    const res = await t.call(key, { method: 'POST', url: `/api/v1/products/${productId}/documents`, ...multipartBody({ name, bytes }) });
+  const upload = async (productId: string, name: string, bytes: Buffer, kind?: string) => {
+    const res = await t.call(key, { method: 'POST', url: `/api/v1/products/${productId}/documents`, ...multipartBody({ name, bytes }, kind ? { kind } : {}) });
     expect(res.statusCode, res.body).toBeLessThan(300);
     return res.json().asset_id as string;
   };
@@ -84,6 +84,64 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     expect(history.extractions).toHaveLength(3);
   });
 
+  const extractAll = async (productId: string) => {
+    const queued = await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${productId}/extract-from-docs` });
+    expect(queued.statusCode, queued.body).toBe(202);
+    await waitForTask(queued.json().task_id);
+    return (await results(productId)).extractions as Array<Record<string, any>>;
+  };
+  const manufacturerOf = async (productId: string) => (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${productId}` })).json().manufacturer;
+  const doc = (maker: string) =>
+    Buffer.from(
+      `EU DECLARATION OF CONFORMITY\nManufacturer: ${maker}, Ringstraße 4, 80331 München\nProduct: Wireless speaker WS-1\n` +
+        'The object of the declaration described above is in conformity with Directive 2014/53/EU and Directive 2011/65/EU.',
+    );
+  const datasheet = (maker: string) => Buffer.from(`Datasheet WS-1\nManufacturer: ${maker}\nOutput power: 20 W\nRoHS compliant (2011/65/EU).`);
+
+  it('never takes a component supplier\'s certificate for the product\'s manufacturer, whichever document comes first', async () => {
+    const productId = await createProduct('Wireless speaker WS-1');
+    await upload(productId, 'Nexperia_RoHS.pdf', corpus('nexperia_rohs_certificate-of-compliance_2022.pdf'), 'rohs');
+    const [component] = await extractAll(productId);
+    expect(component).toMatchObject({ authority: 'component_statement', status: 'completed' });
+    expect(component!.fields.manufacturer).toBe('Nexperia B.V.');
+    expect(component!.applied_fields).toContain('rohs_compliant');
+    expect(component!.applied_fields).not.toContain('manufacturer');
+    expect(component!.conflicts).toContainEqual(expect.objectContaining({ field: 'manufacturer', reason: expect.stringMatching(/component/) }));
+    expect(await manufacturerOf(productId)).toBeNull();
+
+    await upload(productId, 'ws-1-doc.txt', doc('Aurora Audio GmbH'));
+    const runs = await extractAll(productId);
+    expect(runs.find((r) => r.document_name === 'ws-1-doc.txt')).toMatchObject({ authority: 'product_declaration' });
+    expect(await manufacturerOf(productId)).toBe('Aurora Audio GmbH');
+  });
+
+  it('applies from the best source only: the DoC replaces a datasheet\'s value, a datasheet never replaces the DoC\'s, and the conflict names the kept document', async () => {
+    const productId = await createProduct('Wireless speaker WS-1 (ranked)');
+    await upload(productId, 'ws-1-datasheet.txt', datasheet('Brightline Components Ltd'), 'datasheet');
+    await extractAll(productId);
+    expect(await manufacturerOf(productId)).toBe('Brightline Components Ltd');
+
+    await upload(productId, 'ws-1-doc.txt', doc('Aurora Audio GmbH'), 'declaration_of_conformity');
+    await extractAll(productId);
+    expect(await manufacturerOf(productId)).toBe('Aurora Audio GmbH');
+
+    await upload(productId, 'ws-1-datasheet-v2.txt', datasheet('Other Maker Ltd'), 'datasheet');
+    const runs = await extractAll(productId);
+    expect(await manufacturerOf(productId)).toBe('Aurora Audio GmbH');
+    const lower = runs.find((r) => r.document_name === 'ws-1-datasheet-v2.txt')!;
+    expect(lower.authority).toBe('technical_document');
+    const conflict = lower.conflicts.find((c: { field: string }) => c.field === 'manufacturer');
+    expect(conflict).toMatchObject({
+      extracted: 'Other Maker Ltd',
+      current: 'Aurora Audio GmbH',
+      kept_source: { type: 'extraction', document_name: 'ws-1-doc.txt', authority: 'product_declaration' },
+    });
+    expect(conflict.reason).toContain('document "ws-1-doc.txt"');
+    const history = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${productId}/history?per_page=100` })).json();
+    // The kept source is the run that wrote the value, as the history records it.
+    expect(history.items.some((h: { source: string }) => h.source === `extraction:${conflict.kept_source.extraction_id}`)).toBe(true);
+  });
+
   it('extracts a real EU declaration of conformity, applies it, and shows fields with confidence and evidence', async () => {
     const productId = await createProduct('Raspberry Pi Pico');
     const assetId = await upload(productId, 'RaspberryPi_Pico_DOC_EU.pdf', corpus('raspberrypi_pico_eu-doc.pdf'));
@@ -132,7 +190,9 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     const [extraction] = (await results(productId)).extractions;
     expect(extraction.fields.rohs_compliant).toBe(true);
     expect(extraction.applied_fields).not.toContain('rohs_compliant');
-    expect(extraction.conflicts).toContainEqual(expect.objectContaining({ field: 'rohs_compliant', extracted: true, current: false }));
+    expect(extraction.conflicts).toContainEqual(
+      expect.objectContaining({ field: 'rohs_compliant', extracted: true, current: false, reason: expect.stringMatching(/set by a person/), kept_source: { type: 'person', source: 'api' } }),
+    );
     const env = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/products/${productId}/environmental` })).json();
     expect(env.rohs_compliant).toBe(false);
   });

@@ -6,6 +6,7 @@ import { resolver } from './0003-resolver.js';
 import { jobsAndDocuments } from './0004-jobs-documents.js';
 import { leanProductIndexes } from './0005-lean-product-indexes.js';
 import { passportMissingFields } from './0006-passport-missing-fields.js';
+import { extractionAuthority } from './0007-extraction-authority.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -16,5 +17,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0004-jobs-documents': jobsAndDocuments(dialect),
     '0005-lean-product-indexes': leanProductIndexes(dialect),
     '0006-passport-missing-fields': passportMissingFields(dialect),
+    '0007-extraction-authority': extractionAuthority(),
   };
 }

@@ -28,6 +28,11 @@ export interface ChangeOptions {
    * the source of that value (extraction results use it to never overwrite a person's value).
    */
   mayWrite?: (field: Field, current: unknown, currentSource: string | undefined) => boolean;
+  /**
+   * Runs inside the transaction, under the product's lock, before `mayWrite`: reads what deciding
+   * needs (extraction results look up the documents the current values came from).
+   */
+  prepare?: (trx: Transaction<Schema>, currentSources: Readonly<Record<string, string>>) => Promise<void>;
   /** Combines, inside the transaction, a field's current value with the patch's (e.g. adds certifications). */
   merge?: (field: Field, current: unknown, value: unknown) => unknown;
   /** The source recorded for a changed field (`field_sources`); `actor.source` unless given. */
@@ -118,6 +123,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
 
       const before = valuesFromRow(row);
       const currentSources = JSON.parse(row?.field_sources ?? '{}') as Record<string, string>;
+      await options.prepare?.(trx, currentSources);
       const skipped: Field[] = [];
       const allowed: Partial<ComplianceValues> = {};
       for (const [f, patched] of Object.entries(normalised) as Array<[Field, never]>) {

@@ -5,9 +5,11 @@ import { nowIso } from '../../lib/time.js';
 import type { ComplianceService } from '../compliance/service.js';
 import { createDatabaseBlobStore } from '../documents/blob-store.js';
 import { applyExtraction } from './apply.js';
+import { documentAuthority, type Authority } from './authority.js';
 import type { ExtractionResult } from './fields.js';
 import { ProviderError } from './llm/errors.js';
 import { resolveProvider } from './providers.js';
+import { classifyDocument } from './rules/index.js';
 import { createExtractionRepository } from './repository.js';
 import { ExtractionFailure, extractTextIsolated, type ExtractionPool } from './text/index.js';
 
@@ -65,6 +67,7 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
       return;
     }
     let result: ExtractionResult;
+    let authority: Authority;
     try {
       // Scanned PDFs and images are read by OCR (English, French, German) inside the same isolated worker.
       const text = await extractTextIsolated(bytes, document.media_type, {
@@ -74,6 +77,8 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
         ...(deps.pool ? { pool: deps.pool } : {}),
       });
       result = await resolveProvider(extraction.provider, deps.defaultProvider).extract(text);
+      // What the document is decides which of the product's fields it may set (see authority.ts).
+      authority = documentAuthority(document.kind, classifyDocument(text));
     } catch (e) {
       // Transient provider errors (rate limit, timeout) are retried by the queue; on the last attempt
       // the extraction records the reason instead of staying `running` for ever.
@@ -83,9 +88,11 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
       await repo.update(extractionId, { status: 'failed', error: `${reason}: ${(e as Error).message}`, extracted_at: nowIso() });
       return;
     }
+    // Stored before applying: another document's job deciding under the product's lock reads it.
+    await repo.update(extractionId, { authority });
     const outcome = await failOnLastAttempt(repo, extractionId, job.attempts >= job.max_attempts, () => applyExtraction(
       deps.compliance,
-      { orgId: extraction.org_id, productId: extraction.product_id, extractionId },
+      { orgId: extraction.org_id, productId: extraction.product_id, extractionId, authority, documentName: document.filename },
       result,
       deps.applyThreshold,
     ));

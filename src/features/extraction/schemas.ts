@@ -57,7 +57,15 @@ export const ExtractionResults = Type.Object(
           field_details: Type.Record(Type.String(), Type.Unknown(), { description: 'field → {value, confidence, evidence[]}' }),
           confidence: Type.Union([Type.Number(), Type.Null()]),
           applied_fields: Type.Array(Type.String()),
-          conflicts: Type.Array(Type.Unknown()),
+          conflicts: Type.Array(Type.Unknown(), {
+            description: 'values not applied: {field, extracted, current, reason, kept_source} (kept_source names where the kept value came from)',
+          }),
+          authority: Nullable(
+            Type.String({
+              description:
+                "what the document counts as for the product: product_declaration (its EU DoC) > technical_document > component_statement (a supplier's RoHS/REACH statement, which never sets product-level fields); null until the run reads the document",
+            }),
+          ),
           error: Nullable(Type.String()),
         },
         Open,

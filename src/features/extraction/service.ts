@@ -45,6 +45,7 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
       confidence: null,
       applied: null,
       conflicts: null,
+      authority: null,
       error: null,
       created_at: nowIso(),
       extracted_at: null,
@@ -161,6 +162,7 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
             confidence: r.confidence,
             applied_fields: r.applied ? (JSON.parse(r.applied) as string[]) : [],
             conflicts: r.conflicts ? (JSON.parse(r.conflicts) as unknown[]) : [],
+            authority: r.authority,
             error: r.error,
           };
         }),

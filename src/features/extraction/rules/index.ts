@@ -51,3 +51,21 @@ export function extractWithRules(input: { pages: readonly string[] }): Extractio
   for (const key of Object.keys(result) as (keyof ExtractionResult)[]) if (result[key] === undefined) delete result[key];
   return result;
 }
+
+/** What a document is, as far as its authority over a product's data goes (see `../authority.ts`). */
+export type DocumentClass = 'eu_declaration' | 'substance_statement' | 'other';
+
+/** A RoHS / REACH / SVHC / TSCA statement, declaration or certificate, named near the top of the document. */
+const SUBSTANCE_STATEMENT_TITLE =
+  /\b(?:RoHS\d?|REACH|SVHC|TSCA|Prop(?:osition)?\s*65|conflict\s+minerals?|halogen[\s-]free|material|substances?)\b[^\n]{0,40}?\b(?:statement|declaration|certificate|compliance|conformity|information|erklärung|bescheinigung|déclaration|certificat|attestation|dichiarazione|certificato|verklaring)\b|\bcertificate\s+of\s+compliance\b|\b(?:Konformitäts|Compliance)bescheinigung\b|\bcertificat\s+de\s+conformité\s+(?:RoHS|REACH)\b/i;
+
+/**
+ * Classifies a document from its text: an EU declaration of conformity (for the product), a
+ * supplier's substance statement or certificate of compliance (usually for a component), or other.
+ */
+export function classifyDocument(input: { pages: readonly string[] }): DocumentClass {
+  const ctx = analyseDocument(prepareDocument(input));
+  if (ctx.euDeclaration) return 'eu_declaration';
+  const head = ctx.doc.pages[0]?.text.slice(0, 600) ?? '';
+  return SUBSTANCE_STATEMENT_TITLE.test(head) ? 'substance_statement' : 'other';
+}
