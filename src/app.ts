@@ -24,12 +24,17 @@ import { configureProviders } from './features/extraction/providers.js';
 import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
 import { clientErrorProblem, frameworkErrorProblem, installProblemHandlers } from './http/problem.js';
+import { installRateLimits } from './http/rate-limit.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { ProblemSchema } from './http/schemas.js';
 import { tidyOpenApi } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
 
 /** A request id taken from the caller: a short token, safe to log. */
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
+
+/** TRUST_PROXY as a hop count: the nearest `hops` proxies are believed. */
+const hopsOf = (hops: number) => (_address: string, index: number) => index < hops;
 
 export interface AppDeps {
   config: Config;
@@ -52,7 +57,8 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    trustProxy: false,
+    // The client address per-IP limits and logs use: believe X-Forwarded-For only from the proxies named.
+    trustProxy: typeof config.trustProxy === 'number' ? hopsOf(config.trustProxy) : config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
     // Slow or idle clients must not hold connections for ever (see README, "Limits and timeouts").
     requestTimeout: config.requestTimeoutMs,
@@ -73,6 +79,9 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
     done();
   });
 
+  await installSecurityHeaders(app, config);
+  await installRateLimits(app, config, database);
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -84,9 +93,10 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key: dpp_<id>_<secret>' } } },
       security: [{ bearer: [] }],
     },
-    transformObject: (documents) => tidyOpenApi(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as Record<string, unknown>),
+    transformObject: (documents) => tidyOpenApi(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as Record<string, unknown>, { rateLimited: config.rateLimitEnabled }),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Its own CSP (scripts and styles it serves itself) replaces the API's allow-nothing policy.
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const access = createAccessService(database.db);

@@ -57,6 +57,22 @@ export interface Config {
   readonly llmMaxRetries: number;
   /** Characters of document text sent to an LLM at most (long documents are shortened page by page). */
   readonly llmMaxInputChars: number;
+  /** Request rate limits (see src/http/rate-limit.ts). */
+  readonly rateLimitEnabled: boolean;
+  readonly rateLimitWindowMs: number;
+  /** Requests per window per API key on the API. */
+  readonly rateLimitPerKey: number;
+  /** Requests per window per client IP on routes without a key (resolver, public page, QR). */
+  readonly rateLimitPerIp: number;
+  /** PostgreSQL store: how often a process adds its counts to the shared ones. */
+  readonly rateLimitSyncMs: number;
+  /** Redis for shared rate-limit counts (`redis://host:6379`); undefined: PostgreSQL or memory. */
+  readonly redisUrl: string | undefined;
+  /**
+   * Fastify's `trustProxy`: whom to believe for the client address in `X-Forwarded-For` (false,
+   * true, a hop count, or addresses/CIDRs). Behind a reverse proxy the per-IP limits need it.
+   */
+  readonly trustProxy: boolean | number | string;
   /** List items (plus one per stats answer) the result cache may hold; 0 turns it off. */
   readonly resultCacheItems: number;
   /** Whole-request time limit, body included (Node's `requestTimeout`); large imports need minutes. */
@@ -73,6 +89,10 @@ export interface Config {
   readonly importConcurrency: number;
   /** SQLite: `serve` runs the prepared reads (passport GET, stats counters) on a thread of its own (see src/db/sqlite-reader.ts). */
   readonly sqliteReaderThread: boolean;
+  /** Bearer token `GET /metrics` requires (Prometheus scrapes); undefined: see `metricsAllowUnauthenticated`. */
+  readonly metricsToken: string | undefined;
+  /** Serve `/metrics` without a token (only where the port is reachable by the scraper alone: loopback, a private network). */
+  readonly metricsAllowUnauthenticated: boolean;
 }
 
 /**
@@ -158,6 +178,13 @@ function optionalUrl(env: Env, name: string): string | undefined {
   return raw ? url(name, raw, ['http:', 'https:']).replace(/\/+$/, '') : undefined;
 }
 
+/** METRICS_TOKEN: a secret long enough not to be guessed (it guards every organisation's queue and traffic figures). */
+function metricsToken(env: Env): string | undefined {
+  const value = secret(env, 'METRICS_TOKEN');
+  if (value !== undefined && value.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters long');
+  return value;
+}
+
 /** A model name: trimmed, the fallback when unset, no whitespace inside. */
 function model(env: Env, name: string, fallback: string): string {
   const value = env[name]?.trim() || fallback;
@@ -172,6 +199,16 @@ function model(env: Env, name: string, fallback: string): string {
  * @example
  * const config = loadConfig({ PORT: '3000' }); // config.publicBaseUrl === 'http://localhost:3000'
  */
+/** TRUST_PROXY: unset/false, true, a hop count, or a comma-separated list of addresses/CIDRs. */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  if (/^[\w.:/,\s-]+$/.test(value)) return value;
+  throw new ConfigError(`TRUST_PROXY must be true, false, a hop count or a list of addresses/CIDRs, got "${raw}"`);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
@@ -221,11 +258,20 @@ export function loadConfig(env: Env = process.env): Config {
     llmMaxInputChars: integer(env, 'LLM_MAX_INPUT_CHARS', 60_000, 1000, 2_000_000),
     resultCacheItems: integer(env, 'RESULT_CACHE_ITEMS', 20_000, 0, 10_000_000),
     sqliteReaderThread: boolean(env, 'SQLITE_READER_THREAD', true),
+    metricsToken: metricsToken(env),
+    metricsAllowUnauthenticated: boolean(env, 'METRICS_ALLOW_UNAUTHENTICATED', false),
     requestTimeoutMs,
     headersTimeoutMs,
     idleTimeoutMs: integer(env, 'IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 3_600_000),
     maxConnections: integer(env, 'MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
     importConcurrency: integer(env, 'IMPORT_CONCURRENCY', 2, 1, 64),
+    rateLimitEnabled: boolean(env, 'RATE_LIMIT', true),
+    rateLimitWindowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
+    rateLimitPerKey: integer(env, 'RATE_LIMIT_PER_KEY', 6000, 1, 100_000_000),
+    rateLimitPerIp: integer(env, 'RATE_LIMIT_PER_IP', 1200, 1, 100_000_000),
+    rateLimitSyncMs: integer(env, 'RATE_LIMIT_SYNC_MS', 250, 10, 60_000),
+    redisUrl: env.REDIS_URL?.trim() ? url('REDIS_URL', env.REDIS_URL.trim(), ['redis:', 'rediss:']) : undefined,
+    trustProxy: trustProxy(env.TRUST_PROXY),
   });
 }

@@ -54,7 +54,9 @@ function cors(reply: FastifyReply) {
     .header('access-control-allow-origin', '*')
     .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
     .header('access-control-allow-headers', 'Accept, Accept-Language')
-    .header('access-control-expose-headers', 'Location, Link');
+    .header('access-control-expose-headers', 'Location, Link')
+    // Passports, their QR codes and JSON-LD are meant to be embedded and fetched from any site.
+    .header('cross-origin-resource-policy', 'cross-origin');
 }
 
 /** Headers every public HTML answer carries: a strict CSP and no sniffing, framing or referrer leaks. */
