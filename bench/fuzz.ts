@@ -109,7 +109,8 @@ async function createApp(dialect: Dialect) {
     },
   });
   const database = await createTestDatabase(dialect);
-  const config = loadConfig({ DATA_DIR: '/tmp/dpp-fuzz-unused', PUBLIC_BASE_URL: 'https://dpp.example.test' });
+  // One key sends every request: limits high enough that the fuzzer reaches the handlers, not the 429.
+  const config = loadConfig({ DATA_DIR: '/tmp/dpp-fuzz-unused', PUBLIC_BASE_URL: 'https://dpp.example.test', RATE_LIMIT_PER_KEY: '100000000', RATE_LIMIT_PER_IP: '100000000' });
   const app = await buildApp({ config, database, logger: { level: 'error', stream } });
   await app.ready();
   const access = createAccessService(database.db);
