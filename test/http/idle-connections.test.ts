@@ -37,7 +37,7 @@ describe.each(dialects)('1,000 idle and slow connections (%s)', (dialect) => {
     const res = await fetch(`${base}/api/v1/compliance/dpp/${productId}`, { headers: { authorization: `Bearer ${key}` } });
     const ms = performance.now() - started;
     expect(res.status).toBe(200);
-    expect((await res.json()).product_id).toBe(productId);
+    expect(((await res.json()) as { product_id: string }).product_id).toBe(productId);
     expect(ms).toBeLessThan(1000);
   }, 30_000);
 });
