@@ -23,6 +23,7 @@ import { createExtractionService } from './features/extraction/service.js';
 import { configureProviders } from './features/extraction/providers.js';
 import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
+import { createMetrics, installMetrics } from './http/metrics.js';
 import { clientErrorProblem, frameworkErrorProblem, installProblemHandlers } from './http/problem.js';
 import { installRateLimits } from './http/rate-limit.js';
 import { installSecurityHeaders } from './http/security-headers.js';
@@ -74,6 +75,8 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ProblemSchema);
   installProblemHandlers(app, { bodyLimitBytes: config.bodyLimitBytes });
+  // Before every route: each answer is counted by its route's pattern (off unless METRICS_TOKEN / METRICS_ALLOW_UNAUTHENTICATED).
+  installMetrics(app, config, createMetrics(config, database, app.log));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();

@@ -50,9 +50,18 @@ export async function startServer(config: Config): Promise<RunningServer> {
         'Set PUBLIC_BASE_URL to the address people and scanners reach (https://dpp.example.com).',
     );
   }
+  if (config.metricsAllowUnauthenticated && !config.metricsToken && !isLoopback(config.host)) {
+    app.log.warn(
+      `METRICS_ALLOW_UNAUTHENTICATED=true and HOST=${config.host}: anyone who reaches this port can read /metrics (every organisation's traffic and queue figures). ` +
+        'Make sure only the scraper can, or set METRICS_TOKEN.',
+    );
+  }
   // The API process runs the jobs too (on either database), unless WORKER=false splits the roles;
   // on PostgreSQL any number of `dpp serve` and `dpp worker` processes share the durable queue.
-  const worker = config.runWorker ? createSystemWorker(config, database, app.log) : undefined;
+  const metrics = app.metrics;
+  const worker = config.runWorker
+    ? createSystemWorker(config, database, app.log, metrics ? { onExtractionOutcome: metrics.extractionFinished } : {})
+    : undefined;
   worker?.start();
   if (!worker) app.log.warn('WORKER=false: this process runs no jobs; extractions wait for a `dpp worker`');
 

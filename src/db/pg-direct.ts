@@ -23,3 +23,8 @@ export function pgReadNow(db: HasAdapter, name: string, sql: string, parameters:
   if (!pool) return undefined;
   return pool.query({ name, text: sql, values: parameters as unknown[] }).then((result) => result.rows);
 }
+
+/** The node-pg pool behind a PostgreSQL Kysely instance (its size and waiting clients, for metrics); undefined for SQLite. */
+export function poolOf(db: HasAdapter): pg.Pool | undefined {
+  return pools.get(db.getExecutor().adapter);
+}

@@ -164,3 +164,52 @@ export async function groupCounts(db: Db, groupId: string): Promise<Record<strin
     .execute();
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
+
+/** The states a queue's depth is reported in (completed jobs are history, not depth). */
+export const DEPTH_STATES = ['queued', 'running', 'failed'] as const;
+export type DepthState = (typeof DEPTH_STATES)[number];
+
+export interface QueueDepth {
+  queue: string;
+  /** Jobs per state; every state present, 0 when none. */
+  counts: Record<DepthState, number>;
+  /** `run_at` of the longest-waiting job that is due (queued, run_at <= now); null when none waits. */
+  oldestDueAt: string | null;
+}
+
+/**
+ * Depth of every queue that has jobs, for /metrics (run on each scrape, so kept to index work on
+ * `jobs_claim_idx (queue, status, priority, run_at)`). The queues are found by a loose index scan (one
+ * seek per distinct queue, whatever the number of completed jobs kept), then the jobs of the three
+ * reported states are counted by seeks on (queue, status): completed rows are never read.
+ */
+export async function queueDepths(db: Kysely<Schema>, nowMs = Date.now()): Promise<QueueDepth[]> {
+  const found = await sql<{ queue: string }>`
+    with recursive q(queue) as (
+      select min(queue) from jobs
+      union all
+      select (select min(j.queue) from jobs j where j.queue > q.queue) from q where q.queue is not null
+    )
+    select queue from q where queue is not null`.execute(db);
+  const queues = found.rows.map((r) => r.queue);
+  if (queues.length === 0) return [];
+  const now = iso(nowMs);
+  const rows = await db
+    .selectFrom('jobs')
+    .select((eb) => [
+      'queue',
+      'status',
+      eb.fn.countAll<string | number>().as('n'),
+      eb.fn.min(eb.case().when(eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)])).then(eb.ref('run_at')).end()).as('oldest_due'),
+    ])
+    .where('queue', 'in', queues)
+    .where('status', 'in', [...DEPTH_STATES])
+    .groupBy(['queue', 'status'])
+    .execute();
+  return queues.map((queue) => {
+    const mine = rows.filter((r) => r.queue === queue);
+    const counts = Object.fromEntries(DEPTH_STATES.map((s) => [s, Number(mine.find((r) => r.status === s)?.n ?? 0)])) as Record<DepthState, number>;
+    const oldestDueAt = (mine.find((r) => r.status === 'queued')?.oldest_due as string | null | undefined) ?? null;
+    return { queue, counts, oldestDueAt };
+  });
+}

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { createComplianceService } from '../features/compliance/service.js';
-import { extractionJob } from '../features/extraction/extraction.job.js';
+import { extractionJob, type ExtractionJobDeps } from '../features/extraction/extraction.job.js';
 import { EXTRACTION_QUEUE } from '../features/extraction/service.js';
 import { configureProviders } from '../features/extraction/providers.js';
 import { ExtractionPool } from '../features/extraction/text/index.js';
@@ -12,7 +12,12 @@ import { createWorker, type Worker } from './worker.js';
  * The worker with every job handler of the system, as `dpp serve` (SQLite) and `dpp worker` run it.
  * Documents are read in a pool of `EXTRACTION_WORKERS` warm worker threads, closed by `stop()`.
  */
-export function createSystemWorker(config: Config, database: Database, log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>): Worker {
+export function createSystemWorker(
+  config: Config,
+  database: Database,
+  log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>,
+  options: { onExtractionOutcome?: ExtractionJobDeps['onOutcome'] } = {},
+): Worker {
   configureProviders(config);
   const compliance = createComplianceService(database.db, database.dialect);
   const pool = new ExtractionPool({ size: config.extractionWorkers, maxOldGenerationMb: config.extractionMemoryMb });
@@ -30,6 +35,7 @@ export function createSystemWorker(config: Config, database: Database, log?: Pic
         memoryMb: config.extractionMemoryMb,
         defaultProvider: config.extractionProvider,
         pool,
+        ...(options.onExtractionOutcome ? { onOutcome: options.onExtractionOutcome } : {}),
       }),
     },
   });

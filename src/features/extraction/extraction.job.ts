@@ -22,6 +22,8 @@ export interface ExtractionJobDeps {
   defaultProvider: string;
   /** The warm extraction workers to read documents in (their own heap limit applies); default the process's shared pool for `memoryMb`. */
   pool?: ExtractionPool;
+  /** Told of every extraction this job finishes (the /metrics outcome counter). */
+  onOutcome?: (provider: string, outcome: 'completed' | 'failed') => void;
 }
 
 /** On the job's last attempt an error also fails the extraction (with the reason), so its task can finish. */
@@ -30,11 +32,15 @@ async function failOnLastAttempt<T>(
   extractionId: string,
   last: boolean,
   work: () => Promise<T>,
+  onFailed?: () => void,
 ): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (last) await repo.update(extractionId, { status: 'failed', error: `apply: ${(e as Error).message}`, extracted_at: nowIso() });
+    if (last) {
+      await repo.update(extractionId, { status: 'failed', error: `apply: ${(e as Error).message}`, extracted_at: nowIso() });
+      onFailed?.();
+    }
     throw e;
   }
 }
@@ -59,11 +65,13 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
     const extraction = await repo.findById(extractionId);
     if (!extraction || extraction.status === 'completed' || extraction.status === 'failed') return;
     await repo.update(extractionId, { status: 'running' });
+    const finished = (outcome: 'completed' | 'failed') => deps.onOutcome?.(extraction.provider, outcome);
 
     const document = await deps.db.selectFrom('documents').selectAll().where('id', '=', extraction.asset_id).executeTakeFirst();
     const bytes = document && (await createDatabaseBlobStore(deps.db).get(document.sha256));
     if (!document || !bytes) {
       await repo.update(extractionId, { status: 'failed', error: 'the document was deleted before it could be read', extracted_at: nowIso() });
+      finished('failed');
       return;
     }
     let result: ExtractionResult;
@@ -86,6 +94,7 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
       if (!(e instanceof ExtractionFailure) && !(e instanceof ProviderError && lastAttempt)) throw e;
       const reason = e instanceof ExtractionFailure ? e.reason : (e as ProviderError).reason;
       await repo.update(extractionId, { status: 'failed', error: `${reason}: ${(e as Error).message}`, extracted_at: nowIso() });
+      finished('failed');
       return;
     }
     // Stored before applying: another document's job deciding under the product's lock reads it.
@@ -95,7 +104,7 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
       { orgId: extraction.org_id, productId: extraction.product_id, extractionId, authority, documentName: document.filename },
       result,
       deps.applyThreshold,
-    ));
+    ), () => finished('failed'));
     await repo.update(extractionId, {
       status: 'completed',
       fields: JSON.stringify(result),
@@ -105,5 +114,6 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
       error: null,
       extracted_at: nowIso(),
     });
+    finished('completed');
   };
 }
