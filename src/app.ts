@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createResultCache } from './db/result-cache.js';
 import { createAccessService } from './features/access/service.js';
+import { auditRoutes } from './features/audit/routes.js';
+import { createAuditService } from './features/audit/service.js';
 import { createCatalogView } from './features/compliance/catalog-view.js';
 import { complianceRoutes } from './features/compliance/routes.js';
 import { createComplianceService } from './features/compliance/service.js';
@@ -125,6 +127,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
       await api.register(exportRoutes, { exports });
       await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });
       await api.register(extractionRoutes, { extraction });
+      await api.register(auditRoutes, { audit: createAuditService(database.db) });
     },
     { prefix: '/api/v1' },
   );

@@ -6,6 +6,8 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase, defaultSqliteFile, openConfiguredDatabase, type Database } from './db/database.js';
 import { AppError } from './errors.js';
 import { createAccessService } from './features/access/service.js';
+import { AUDIT_ACTIONS, type AuditActor } from './features/audit/record.js';
+import { createAuditService } from './features/audit/service.js';
 import { importProducts } from './features/products/import.js';
 import { shouldParseInWorker } from './features/products/parse-in-worker.js';
 import { formatFrom, type ImportFormat } from './features/products/row-sources.js';
@@ -104,6 +106,9 @@ program
     }, { create: true }),
   );
 
+/** Changes made with the CLI are audited with no key id, as `cli`. */
+const CLI_ACTOR: AuditActor = { keyId: null, source: 'cli' };
+
 const keys = program.command('keys').description('manage API keys');
 keys
   .command('create')
@@ -113,7 +118,7 @@ keys
   .option('--name <name>', 'a label to recognise the key by')
   .action((opts: { org: string; scopes: string; name?: string }) =>
     withDatabase(async ({ db }) => {
-      const created = await createAccessService(db).createKey(opts);
+      const created = await createAccessService(db).createKey(opts, CLI_ACTOR);
       console.error(`created key dpp_${created.id} for ${created.organisation} with scopes ${created.scopes.join(',')}`);
       console.error('store it now: it is not shown again');
       process.stdout.write(created.key + '\n');
@@ -139,12 +144,42 @@ keys
   .description('revoke a key by its prefix (dpp_<id>) or the whole key')
   .action((prefix: string) =>
     withDatabase(async ({ db }) => {
-      if (!(await createAccessService(db).revokeKey(prefix))) {
+      if (!(await createAccessService(db).revokeKey(prefix, CLI_ACTOR))) {
         console.error(`no active key ${prefix}`);
         process.exitCode = 1;
         return;
       }
       console.log(`revoked ${prefix}`);
+    }),
+  );
+
+program
+  .command('audit')
+  .description("print an organisation's audit log (publish, withdraw, deletions, key changes), newest first")
+  .requiredOption('--org <slug>', 'organisation slug')
+  .addOption(new Option('--action <action>', 'only this action').choices([...AUDIT_ACTIONS]))
+  .option('--target <id>', 'only events about this product, document or key id')
+  .option('--since <date-time>', 'events at or after (ISO-8601)')
+  .option('--until <date-time>', 'events before (ISO-8601)')
+  .option('--limit <n>', 'events at most (1-1000)', '50')
+  .option('--json', 'print JSON')
+  .action((opts: { org: string; action?: string; target?: string; since?: string; until?: string; limit: string; json?: boolean }) =>
+    withDatabase(async ({ db }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+      const org = await createAccessService(db).requireOrganisation(opts.org);
+      const { items, total } = await createAuditService(db).list(
+        org.id,
+        { action: opts.action, target_id: opts.target, since: opts.since, until: opts.until },
+        1,
+        limit,
+      );
+      if (opts.json) return console.log(JSON.stringify(items, null, 2));
+      console.log(['AT', 'ACTION', 'TARGET', 'ACTOR', 'KEY', 'DETAILS'].join('\t'));
+      for (const e of items) {
+        console.log([e.at, e.action, `${e.target_type}:${e.target_id}`, e.actor, e.actor_key_id ?? '-', JSON.stringify(e.details)].join('\t'));
+      }
+      if (total > items.length) console.error(`${items.length} of ${total} events shown (--limit)`);
     }),
   );
 

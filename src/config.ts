@@ -32,6 +32,8 @@ export interface Config {
   readonly jobLeaseMs: number;
   /** Jobs a worker runs at once. */
   readonly workerConcurrency: number;
+  /** Audit events older than this many days are purged by the job worker (at start, then daily); 0 keeps them for ever. */
+  readonly auditRetentionDays: number;
   /** Extraction provider used when a request names none: rules (built in), openai or anthropic. */
   readonly extractionProvider: string;
   /** Extracted values at or above this confidence fill empty fields. */
@@ -242,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
     documentLimitBytes: integer(env, 'DOCUMENT_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     jobLeaseMs: integer(env, 'JOB_LEASE_MS', 60_000, 500, 3_600_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 2555, 0, 36_500),
     extractionProvider: provider(env),
     extractionApplyThreshold: fraction(env, 'EXTRACTION_APPLY_THRESHOLD', 0.8),
     extractionTimeoutMs: integer(env, 'EXTRACTION_TIMEOUT_MS', 60_000, 100, 3_600_000),

@@ -198,6 +198,25 @@ export interface ExtractionsTable {
   extracted_at: string | null;
 }
 
+/** One audited change (see features/audit): who did what to which target, kept AUDIT_RETENTION_DAYS. */
+export interface AuditEventsTable {
+  id: string;
+  org_id: string;
+  at: string;
+  /** The API key that made the change; null for the CLI and the system. */
+  actor_key_id: string | null;
+  /** Through what: "api", "cli", "system", "import" … */
+  actor: string;
+  /** e.g. passport.publish, passport.withdraw, product.delete, document.delete, key.create, key.revoke */
+  action: string;
+  /** passport | product | document | api_key */
+  target_type: string;
+  target_id: string;
+  /** JSON object text. */
+  details: string;
+  request_id: string | null;
+}
+
 export interface Schema {
   organisations: OrganisationsTable;
   api_keys: ApiKeysTable;
@@ -212,6 +231,7 @@ export interface Schema {
   documents: DocumentsTable;
   extraction_tasks: ExtractionTasksTable;
   extractions: ExtractionsTable;
+  audit_events: AuditEventsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -222,3 +242,4 @@ export type ComplianceRow = Selectable<ComplianceRecordsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type DocumentRow = Selectable<DocumentsTable>;
 export type ExtractionRow = Selectable<ExtractionsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;

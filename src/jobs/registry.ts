@@ -5,6 +5,7 @@ import { createComplianceService } from '../features/compliance/service.js';
 import { extractionJob, type ExtractionJobDeps } from '../features/extraction/extraction.job.js';
 import { EXTRACTION_QUEUE } from '../features/extraction/service.js';
 import { configureProviders } from '../features/extraction/providers.js';
+import { startAuditRetention, type AuditRetention } from '../features/audit/retention.js';
 import { ExtractionPool } from '../features/extraction/text/index.js';
 import { createWorker, type Worker } from './worker.js';
 
@@ -39,14 +40,21 @@ export function createSystemWorker(
       }),
     },
   });
+  let retention: AuditRetention | undefined;
   return {
     get id() {
       return worker.id;
     },
-    start: () => worker.start(),
+    start: () => {
+      worker.start();
+      // The audit log's retention purge runs where the jobs run: at start, then daily (AUDIT_RETENTION_DAYS).
+      retention ??= startAuditRetention(database.db, config.auditRetentionDays, log);
+    },
     drain: () => worker.drain(),
     // Running jobs finish first (stop waits for them); then the extraction workers go.
     stop: async () => {
+      await retention?.stop();
+      retention = undefined;
       try {
         await worker.stop();
       } finally {

@@ -7,6 +7,7 @@ import { jobsAndDocuments } from './0004-jobs-documents.js';
 import { leanProductIndexes } from './0005-lean-product-indexes.js';
 import { passportMissingFields } from './0006-passport-missing-fields.js';
 import { extractionAuthority } from './0007-extraction-authority.js';
+import { auditLog } from './0008-audit-log.js';
 import { rateLimits } from './0009-rate-limits.js';
 
 /** Static migration index, in order. Names are frozen once released. */
@@ -19,6 +20,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0005-lean-product-indexes': leanProductIndexes(dialect),
     '0006-passport-missing-fields': passportMissingFields(dialect),
     '0007-extraction-authority': extractionAuthority(),
+    '0008-audit-log': auditLog(),
     '0009-rate-limits': rateLimits(dialect),
   };
 }

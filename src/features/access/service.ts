@@ -5,6 +5,7 @@ import type { ApiKeyRow, Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { recordAudit, SYSTEM_ACTOR, type AuditActor } from '../audit/record.js';
 import { generateKey, keyIdOf, keyMatches, parseScopes, type Scope } from './key-format.js';
 import { createKeyCache, forgetKeys } from './key-cache.js';
 import { createAccessRepository } from './repository.js';
@@ -100,8 +101,11 @@ export function createAccessService(db: Kysely<Schema>) {
     requireOrganisation,
     countOrganisations: () => repo.countOrganisations(),
 
-    /** Creates a key (and the organisation when new). The returned `key` is shown once, never stored. */
-    async createKey(input: { org: string; scopes: string | readonly string[]; name?: string }) {
+    /**
+     * Creates a key (and the organisation when new). The returned `key` is shown once, never stored.
+     * Audited (`key.create`) as `actor`: the CLI passes `{ keyId: null, source: 'cli' }`.
+     */
+    async createKey(input: { org: string; scopes: string | readonly string[]; name?: string }, actor: AuditActor = SYSTEM_ACTOR) {
       let scopes: Scope[];
       try {
         scopes = parseScopes(input.scopes);
@@ -111,15 +115,26 @@ export function createAccessService(db: Kysely<Schema>) {
       const org = await ensureOrganisation(input.org);
       const generated = generateKey();
       const created_at = nowIso();
-      await repo.insertKey({
-        id: generated.id,
-        org_id: org.id,
-        name: input.name ?? null,
-        secret_hash: generated.hash,
-        scopes: scopes.join(','),
-        created_at,
-        last_used_at: null,
-        revoked_at: null,
+      await db.transaction().execute(async (trx) => {
+        await createAccessRepository(trx).insertKey({
+          id: generated.id,
+          org_id: org.id,
+          name: input.name ?? null,
+          secret_hash: generated.hash,
+          scopes: scopes.join(','),
+          created_at,
+          last_used_at: null,
+          revoked_at: null,
+        });
+        await recordAudit(trx, {
+          orgId: org.id,
+          actor,
+          action: 'key.create',
+          targetType: 'api_key',
+          targetId: generated.id,
+          at: created_at,
+          details: { scopes, name: input.name ?? null },
+        });
       });
       return { key: generated.key, id: generated.id, organisation: org.slug, org_id: org.id, scopes, created_at };
     },
@@ -139,10 +154,26 @@ export function createAccessService(db: Kysely<Schema>) {
       }));
     },
 
-    /** Revokes by id or by `dpp_<id>` prefix; false when no active key had that id. */
-    async revokeKey(idOrPrefix: string): Promise<boolean> {
+    /** Revokes by id or by `dpp_<id>` prefix; false when no active key had that id. Audited (`key.revoke`) as `actor`. */
+    async revokeKey(idOrPrefix: string, actor: AuditActor = SYSTEM_ACTOR): Promise<boolean> {
       const id = idOrPrefix.replace(/^dpp_/, '').split('_')[0] ?? '';
-      const revoked = await repo.revokeKey(id, nowIso());
+      const at = nowIso();
+      const revoked = await db.transaction().execute(async (trx) => {
+        const keys = createAccessRepository(trx);
+        const row = await keys.findKeyById(id);
+        // Only a revocation that takes effect is recorded (revoking a revoked key changes nothing).
+        if (!row || !(await keys.revokeKey(id, at))) return false;
+        await recordAudit(trx, {
+          orgId: row.org_id,
+          actor,
+          action: 'key.revoke',
+          targetType: 'api_key',
+          targetId: id,
+          at,
+          details: { name: row.name, scopes: row.scopes.split(',') },
+        });
+        return true;
+      });
       forgetKeys();
       return revoked;
     },

@@ -30,7 +30,7 @@ export interface ComplianceRoutesOptions {
   generator: GenerateService;
 }
 
-const actorOf = (request: FastifyRequest): Actor => ({ keyId: principalOf(request).keyId, source: 'api' });
+const actorOf = (request: FastifyRequest): Actor => ({ keyId: principalOf(request).keyId, source: 'api', requestId: request.id });
 const ifMatchOf = (request: FastifyRequest) => request.headers['if-match'];
 
 /** Sets the ETag and answers 304 when the client already has this version. */

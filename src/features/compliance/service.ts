@@ -4,6 +4,7 @@ import type { ComplianceRow, Schema } from '../../db/schema.js';
 import { AppError, errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { recordAudit } from '../audit/record.js';
 import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
 import { ifMatchHolds } from './etag.js';
 import { columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
@@ -16,6 +17,8 @@ export interface Actor {
   keyId: string | null;
   /** "api", or "extraction:<id>" for values applied from a document. */
   source: string;
+  /** The HTTP request's id, kept in the audit log. */
+  requestId?: string | undefined;
 }
 
 export interface ChangeOptions {
@@ -274,6 +277,15 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
         await finishTransition(trx, orgId, product, next, 'publish', actor, now, [
           { field: 'published_version', old: row.published_version, new: publishedVersion },
         ]);
+        await recordAudit(trx, {
+          orgId,
+          actor,
+          action: 'passport.publish',
+          targetType: 'passport',
+          targetId: productId,
+          at: now,
+          details: { dpp_id: row.dpp_id, published_version: publishedVersion, revision: row.version, gtin14: product.gtin14 },
+        });
         return { row: next, status: 'published' as DppStatus, unchanged: false };
       });
     },
@@ -296,6 +308,15 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
         await finishTransition(trx, orgId, product, next, 'withdraw', actor, now, [
           { field: 'withdrawn_at', old: null, new: now },
         ]);
+        await recordAudit(trx, {
+          orgId,
+          actor,
+          action: 'passport.withdraw',
+          targetType: 'passport',
+          targetId: productId,
+          at: now,
+          details: { dpp_id: row.dpp_id, published_version: row.published_version, gtin14: product.gtin14 },
+        });
         return { row: next, status: statusOf(next, valuesFromRow(next))!, unchanged: false };
       });
     },

@@ -25,8 +25,10 @@ export function createDocumentRepository(db: Db) {
     async insert(row: DocumentRow): Promise<void> {
       await db.insertInto('documents').values(row).execute();
     },
-    async delete(orgId: string, id: string): Promise<void> {
-      await db.deleteFrom('documents').where('org_id', '=', orgId).where('id', '=', id).execute();
+    /** False when there was no such document (a concurrent delete came first). */
+    async delete(orgId: string, id: string): Promise<boolean> {
+      const r = await db.deleteFrom('documents').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
     },
   };
 }

@@ -109,7 +109,8 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
   app.delete('/assets/:asset_id', {
     schema: { tags, summary: 'Delete a document', params: AssetParams, response: { 204: Type.Null(), ...ProblemResponses } },
   }, async (request, reply) => {
-    await documents.remove(principalOf(request).orgId, request.params.asset_id);
+    const { orgId, keyId } = principalOf(request);
+    await documents.remove(orgId, request.params.asset_id, { keyId, source: 'api', requestId: request.id });
     return reply.code(204).send(null);
   });
 };

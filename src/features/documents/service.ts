@@ -4,6 +4,7 @@ import type { DocumentRow, Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { recordAudit, SYSTEM_ACTOR, type AuditActor } from '../audit/record.js';
 import { createDatabaseBlobStore, sha256Of } from './blob-store.js';
 import { ACCEPTED_MEDIA_TYPES, detectMediaType } from './media-type.js';
 import { createDocumentRepository } from './repository.js';
@@ -100,11 +101,20 @@ export function createDocumentService(db: Kysely<Schema>) {
       return { asset: toAsset(row), bytes };
     },
 
-    async remove(orgId: string, assetId: string) {
+    async remove(orgId: string, assetId: string, actor: AuditActor = SYSTEM_ACTOR) {
       const row = await requireDocument(orgId, assetId);
       await db.transaction().execute(async (trx) => {
-        await createDocumentRepository(trx).delete(orgId, assetId);
+        // A concurrent delete that came first answers 404 here: the bytes are released, and audited, once.
+        if (!(await createDocumentRepository(trx).delete(orgId, assetId))) throw errors.notFound('Asset', `Asset ${assetId} not found.`);
         await createDatabaseBlobStore(trx).release(row.sha256);
+        await recordAudit(trx, {
+          orgId,
+          actor,
+          action: 'document.delete',
+          targetType: 'document',
+          targetId: assetId,
+          details: { product_id: row.product_id, filename: row.filename, kind: row.kind, sha256: row.sha256, size: row.size },
+        });
       });
     },
   };

@@ -75,7 +75,8 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
   app.delete('/products/:product_id', {
     schema: { tags, summary: 'Delete a product', params: ProductIdParams, response: { 204: Type.Null(), ...ProblemResponses } },
   }, async (request, reply) => {
-    await products.remove(principalOf(request).orgId, request.params.product_id);
+    const { orgId, keyId } = principalOf(request);
+    await products.remove(orgId, request.params.product_id, { keyId, source: 'api', requestId: request.id });
     return reply.code(204).send(null);
   });
 

@@ -5,6 +5,7 @@ import { errors } from '../../errors.js';
 import { parseGtin } from '../../lib/gtin.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
+import { recordAudit, SYSTEM_ACTOR } from '../audit/record.js';
 import { recordProductChanges } from '../compliance/product-changes.js';
 import type { Actor } from '../compliance/service.js';
 import { createDatabaseBlobStore } from '../documents/blob-store.js';
@@ -150,7 +151,7 @@ export function createProductService(db: Kysely<Schema>) {
      * Deletes a product with its draft passport and history. A product whose passport was ever
      * published is kept: published passports must outlive the product's sale (withdraw it instead).
      */
-    async remove(orgId: string, productId: string): Promise<void> {
+    async remove(orgId: string, productId: string, actor: Actor = SYSTEM_ACTOR): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const products = createProductRepository(trx);
         // Locked (PostgreSQL) so a concurrent passport change or delete cannot move the counters under us.
@@ -182,6 +183,21 @@ export function createProductService(db: Kysely<Schema>) {
           const certs = JSON.parse(record.certifications) as string[];
           await stats.adjustCertifications(orgId, new Map(certs.map((c) => [c, -1])));
         }
+        await recordAudit(trx, {
+          orgId,
+          actor,
+          action: 'product.delete',
+          targetType: 'product',
+          targetId: productId,
+          details: {
+            title: row.title,
+            gtin14: row.gtin14,
+            external_id: row.external_id,
+            had_passport: Boolean(record?.passport_created_at),
+            dpp_status: row.dpp_status,
+            documents: documents.length,
+          },
+        });
       });
     },
 
