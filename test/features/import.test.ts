@@ -106,6 +106,33 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     expect(items.find((p) => p.external_id === 'B')?.gtin14).toBe('04006381333931');
   });
 
+  it('gives the same outcome whether rows are new, known, or mixed in one batch, across batches that switch between inserting first and looking up first', async () => {
+    const key = await t.key('mixed-org');
+    const row = (i: number, title = `Product ${i}`) => `SKU-${i},${title},,Brand ${i % 7}`;
+    const header = 'external_id,title,ean,brand';
+    // 3,000 products exist; the next file repeats them unchanged, renames every tenth, and adds 3,000
+    // new ones, interleaved: batches of known rows, of new rows, and of both.
+    expect((await importBody(key, [header, ...Array.from({ length: 3000 }, (_, i) => row(i))].join('\n'), 'text/csv')).json()).toMatchObject({
+      created: 3000,
+      failed: 0,
+    });
+    const second = [header];
+    for (let i = 0; i < 3000; i++) second.push(row(i, i % 10 === 0 ? `Renamed ${i}` : `Product ${i}`), row(10_000 + i));
+    second.push('SKU-20000,,,'); // new and without a title: refused
+    second.push(`SKU-10001,Product 10001 again,,Brand 1`); // new earlier in this file: an update of it
+    const res = (await importBody(key, second.join('\n'), 'text/csv')).json();
+    expect(res).toMatchObject({ rows: 6002, created: 3000, updated: 301, unchanged: 2700, failed: 1 });
+    expect(res.failures).toEqual([{ line: 6002, reason: 'title is required for a new product', field: 'title' }]);
+    const total = (await t.call(key, { method: 'GET', url: '/api/v1/products?per_page=1' })).json().total;
+    expect(total).toBe(6000);
+    const stats = (await t.call(key, { method: 'GET', url: '/api/v1/compliance/dpp/stats' })).json();
+    expect(stats.total_products).toBe(6000);
+    // The title search sees new, renamed and re-imported rows as the catalog has them.
+    const search = async (q: string) => (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/products?search=${encodeURIComponent(q)}` })).json().total;
+    expect(await search('10001 again')).toBe(1);
+    expect(await search('Renamed')).toBe(300);
+  });
+
   it('reports an EAN that belongs to another product instead of merging them', async () => {
     const key = await t.key('clash-org');
     await importBody(key, 'external_id,title,ean\nX-1,One,4006381333931\nX-2,Two,5901234123457\n', 'text/csv');

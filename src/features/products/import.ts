@@ -63,11 +63,15 @@ export async function importProducts(
 
   let batch: Pending[] = [];
   let bytesRead: number | undefined;
+  let insertFirst = true;
   const flush = async () => {
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
-    await writeBatchWithRetry(db, orgId, rows, summary, fail, actor);
+    const outcome = await writeBatchWithRetry(db, orgId, rows, summary, fail, actor, insertFirst);
+    // A batch mostly of products that exist (a re-import) would pay for the inserts it tries and
+    // then look its rows up anyway: the next batch looks up first, until a batch is mostly new rows.
+    insertFirst = insertFirst ? outcome.taken * 2 <= rows.length : outcome.created * 2 > rows.length;
     if (postgres && summary.created >= analyzeAt) {
       // A fast-growing table outruns the planner's statistics (autovacuum may be off or late) and the
       // key lookups degrade into scans of the organisation's rows: refresh them at ×4 steps.
@@ -106,11 +110,12 @@ async function writeBatchWithRetry(
   summary: ImportSummary,
   fail: (line: number, reason: string, field?: string) => void,
   actor: Actor,
-) {
+  insertFirst: boolean,
+): Promise<BatchOutcome> {
   for (let attempt = 1; ; attempt++) {
-    const local = { created: 0, updated: 0, unchanged: 0, failures: [] as Array<[number, string, string?]> };
+    const local: BatchOutcome = { created: 0, updated: 0, unchanged: 0, failures: [], taken: 0 };
     try {
-      await db.transaction().execute((trx) => writeBatch(trx, orgId, rows, local, actor));
+      await db.transaction().execute((trx) => writeBatch(trx, orgId, rows, local, actor, insertFirst));
     } catch (e) {
       if (isUniqueViolation(e) && attempt < 3) continue;
       throw e;
@@ -119,18 +124,49 @@ async function writeBatchWithRetry(
     summary.updated += local.updated;
     summary.unchanged += local.unchanged;
     for (const [line, reason, field] of local.failures) fail(line, reason, field);
-    return;
+    return local;
   }
 }
 
-async function writeBatch(
-  trx: Kysely<Schema>,
-  orgId: string,
-  rows: Pending[],
-  out: { created: number; updated: number; unchanged: number; failures: Array<[number, string, string?]> },
-  actor: Actor,
-) {
+/** A new product from an import row. */
+function newProduct(orgId: string, { fields, gtin }: Pending, now: string): NewProductRow {
+  return {
+    id: newId(),
+    org_id: orgId,
+    external_id: fields.external_id ?? null,
+    title: fields.title!,
+    ...gtin,
+    brand: fields.brand ?? null,
+    category: fields.category ?? null,
+    description: fields.description ?? null,
+    attributes: JSON.stringify(fields.attributes),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+type BatchOutcome = { created: number; updated: number; unchanged: number; failures: Array<[number, string, string?]>; taken: number };
+
+async function writeBatch(trx: Kysely<Schema>, orgId: string, batch: Pending[], out: BatchOutcome, actor: Actor, insertFirst: boolean) {
   const repo = createProductRepository(trx);
+  let rows = batch;
+  if (insertFirst) {
+    // Rows for products that do not exist yet are most of a catalog load: insert them straight away,
+    // and only look up the rows whose external id or GTIN is taken (a unique key says so). Those go
+    // through the matching below, in their file order, after every insert: a row that is new here
+    // is also new there, so the outcome is the same as looking every row up first.
+    const now = nowIso();
+    const candidates = batch.filter((r) => r.fields.title).map((r) => ({ r, product: newProduct(orgId, r, now) }));
+    const inserted = await repo.insertUnlessTaken(candidates.map((c) => c.product));
+    out.created += inserted.size;
+    out.taken = candidates.length - inserted.size;
+    const done = new Set(candidates.filter((c) => inserted.has(c.product.id)).map((c) => c.r));
+    rows = batch.filter((r) => !done.has(r));
+  }
+  if (rows.length === 0) {
+    await createStatsRepository(trx).adjust(orgId, { total_products: out.created });
+    return;
+  }
   const externalIds = [...new Set(rows.flatMap((r) => (r.fields.external_id ? [r.fields.external_id] : [])))];
   const gtins = [...new Set(rows.flatMap((r) => (r.gtin.gtin14 ? [r.gtin.gtin14] : [])))];
   const existing = await repo.findByKeys(orgId, externalIds, gtins);
@@ -190,19 +226,7 @@ async function writeBatch(
             : (current.attributes ?? '{}'),
           updated_at: now,
         }
-      : {
-          id: newId(),
-          org_id: orgId,
-          external_id: fields.external_id ?? null,
-          title: fields.title!,
-          ...gtin,
-          brand: fields.brand ?? null,
-          category: fields.category ?? null,
-          description: fields.description ?? null,
-          attributes: JSON.stringify(fields.attributes),
-          created_at: now,
-          updated_at: now,
-        };
+      : newProduct(orgId, { line, fields, gtin }, now);
     if (current && sameCatalogFields(current, next)) {
       // A re-import of the same data rewrites nothing (no index churn, updated_at kept).
       out.unchanged++;

@@ -74,7 +74,6 @@ export function createProductRepository(db: Db) {
         .executeTakeFirst();
     },
 
-    /** Rows matching any of the given external ids or GTIN-14s (for import matching). */
     /** Which of these products have had a passport published (ever: a withdrawn one still counts). */
     async publishedAmong(ids: string[]): Promise<Set<string>> {
       if (ids.length === 0) return new Set();
@@ -125,6 +124,25 @@ export function createProductRepository(db: Db) {
         .where('org_id', '=', orgId)
         .where(inList(dialect, 'id', ids))
         .execute();
+    },
+
+    /**
+     * Inserts these rows as new products, each unless one of its keys (external id, GTIN) is taken
+     * in the organisation; answers the ids inserted. Must run inside a transaction. Only a unique key
+     * makes a row skip: any other constraint fails the statement as an insert would.
+     */
+    async insertUnlessTaken(rows: NewProductRow[]): Promise<Set<string>> {
+      if (rows.length === 0) return new Set();
+      const values = rows.map(writable);
+      if (dialect === 'postgres') {
+        const inserted = await sql<{ id: string }>`
+          insert into products (${sql.join(WRITE_COLUMNS.map((c) => sql.ref(c)))})
+          select * from unnest(${sql.join(unnestArrays(values))})
+          on conflict do nothing
+          returning id`.execute(db);
+        return new Set(inserted.rows.map((r) => r.id));
+      }
+      return insertSqliteUnlessTaken(sqliteConnectionOf(db), values);
     },
 
     async insert(row: NewProductRow): Promise<void> {
@@ -220,6 +238,20 @@ function upsertSqlite(connection: SQLite.Database, rows: NewProductRow[], newIds
   if (fresh.length) connection.prepare(INDEX_NEW_ROWS_SQL).run(JSON.stringify(fresh));
 }
 
+/** SQLite: a prepared INSERT … ON CONFLICT DO NOTHING per row (0 changes: a key was taken), then the search entries of the rows inserted. */
+function insertSqliteUnlessTaken(connection: SQLite.Database, rows: NewProductRow[]): Set<string> {
+  const insert = connection.prepare(
+    `insert into products (${WRITE_COLUMNS.join(', ')}) values (${WRITE_COLUMNS.map(() => '?').join(', ')}) on conflict do nothing`,
+  );
+  const inserted = new Set<string>();
+  for (const row of rows) {
+    const r = row as Record<string, unknown>;
+    if (insert.run(WRITE_COLUMNS.map((c) => r[c] ?? null)).changes === 1) inserted.add(row.id);
+  }
+  if (inserted.size) connection.prepare(INDEX_NEW_ROWS_SQL).run(JSON.stringify([...inserted]));
+  return inserted;
+}
+
 const PG_TYPES: Record<string, string> = { gtin_valid: 'boolean' };
 const WRITE_COLUMNS = ['id', 'org_id', 'created_at', ...UPSERT_COLUMNS] as const;
 
@@ -227,14 +259,17 @@ const WRITE_COLUMNS = ['id', 'org_id', 'created_at', ...UPSERT_COLUMNS] as const
  * PostgreSQL bulk upsert: one array parameter per column expanded by unnest, so the statement has
  * fourteen parameters whatever the batch size and is parsed once per batch, not once per row.
  */
-async function upsertUnnest(db: Db, rows: NewProductRow[]): Promise<void> {
-  const arrays = WRITE_COLUMNS.map((c) => {
+function unnestArrays(rows: NewProductRow[]) {
+  return WRITE_COLUMNS.map((c) => {
     const values = rows.map((r) => (r as Record<string, unknown>)[c] ?? null);
     return sql`${values}::${sql.raw(PG_TYPES[c] ?? 'text')}[]`;
   });
+}
+
+async function upsertUnnest(db: Db, rows: NewProductRow[]): Promise<void> {
   await sql`
     insert into products (${sql.join(WRITE_COLUMNS.map((c) => sql.ref(c)))})
-    select * from unnest(${sql.join(arrays)})
+    select * from unnest(${sql.join(unnestArrays(rows))})
     on conflict (id) do update set ${sql.join(UPSERT_COLUMNS.map((c) => sql`${sql.ref(c)} = excluded.${sql.ref(c)}`))}
   `.execute(db);
 }
