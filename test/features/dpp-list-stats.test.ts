@@ -201,4 +201,23 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
     expect(page).toMatchObject({ total: 5, page: 3, per_page: 2 });
     expect(page.items).toHaveLength(1);
   });
+
+  it('counts a search exactly up to 10,000 matches, then says the total is a lower bound, with the first page still right', async () => {
+    const k = await t.key('many-org');
+    const rows = ['external_id,title'];
+    for (let i = 0; i < 10_050; i++) rows.push(`W-${i},Widget ${i}`);
+    rows.push('G-1,Gadget 1');
+    const imported = await t.call(k, { method: 'POST', url: '/api/v1/products/import', payload: rows.join('\n'), headers: { 'content-type': 'text/csv' } });
+    expect(imported.json()).toMatchObject({ created: 10_051, failed: 0 });
+    // Another organisation's products exist (list-org's), so no shortcut counts the index alone.
+    const common = (await call('/api/v1/compliance/dpp/products?search=widget&per_page=5', k)).json();
+    expect(common).toMatchObject({ total: 10_000, total_is_estimate: true });
+    expect(common.items).toHaveLength(5);
+    expect(common.items.every((i: { title: string }) => i.title.startsWith('Widget '))).toBe(true);
+    const rare = (await call('/api/v1/compliance/dpp/products?search=widget%201004', k)).json();
+    expect(rare).toMatchObject({ total: 11, total_is_estimate: false }); // 1004, 10040 … 10049
+    const none = (await call('/api/v1/compliance/dpp/products?search=gadget', k)).json();
+    expect(none).toMatchObject({ total: 1, total_is_estimate: false });
+    expect((await call('/api/v1/compliance/dpp/products', k)).json()).toMatchObject({ total: 10_051, total_is_estimate: false });
+  }, 60_000);
 });

@@ -9,6 +9,7 @@ import { passportMissingFields } from './0006-passport-missing-fields.js';
 import { extractionAuthority } from './0007-extraction-authority.js';
 import { auditLog } from './0008-audit-log.js';
 import { rateLimits } from './0009-rate-limits.js';
+import { searchVector } from './0010-search-vector.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -22,5 +23,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0007-extraction-authority': extractionAuthority(),
     '0008-audit-log': auditLog(),
     '0009-rate-limits': rateLimits(dialect),
+    '0010-search-vector': searchVector(dialect),
   };
 }

@@ -82,6 +82,7 @@ export function createCatalogView(db: Kysely<Schema>, dialect: Dialect, results:
         updated_at: i.updated_at,
       })),
       total: page.total ?? countedTotal(c!, filter),
+      total_is_estimate: page.totalIsEstimate,
       page: query.page,
       per_page: query.per_page,
     };

@@ -14,6 +14,8 @@ export interface ListFilter {
 
 /** Up to this many search matches, SQLite sorts the matches; above, it walks the list index. */
 const SORT_MATCHES_UP_TO = 5_000;
+/** A search's total is counted exactly up to this many matches; beyond, the list says it is a lower bound. */
+export const EXACT_TOTAL_UP_TO = 10_000;
 
 /** The product's passport as JSON text (null without one) and its version, in one statement: the passport GET. */
 const passportDocument = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId' | 'productId') => string) =>
@@ -178,10 +180,22 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
         return q;
       };
       const sqliteSearch = dialect === 'sqlite' && words !== undefined;
-      const total = !withCount
-        ? undefined
-        : ((sqliteSearch && filter.hasDpp === undefined && !filter.dppStatus ? await countMatchesIfSoleOwner(db, orgId, words!) : undefined) ??
-          Number((await base(sqliteSearch).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow()).n));
+      // The count stops at EXACT_TOTAL_UP_TO + 1 matches: a common word must not make every first
+      // page read all its matches (the FTS5-only count of a single-tenant SQLite install is cheap and exact).
+      const capped = async () => {
+        const matches = base(sqliteSearch).select(sql<number>`1`.as('one')).limit(EXACT_TOTAL_UP_TO + 1);
+        const r = await db.selectFrom(matches.as('m')).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+        return Number(r.n);
+      };
+      let total: number | undefined;
+      let totalIsEstimate = false;
+      if (withCount) {
+        const soleOwner = sqliteSearch && filter.hasDpp === undefined && !filter.dppStatus;
+        const exact = soleOwner ? await countMatchesIfSoleOwner(db, orgId, words!) : undefined;
+        const n = exact ?? (await capped());
+        totalIsEstimate = exact === undefined && n > EXACT_TOTAL_UP_TO;
+        total = totalIsEstimate ? EXACT_TOTAL_UP_TO : n;
+      }
       // Few matches: fetch them by rowid and sort. Many: walk the list order and keep the matches.
       const byRowid = sqliteSearch && (total ?? 0) <= SORT_MATCHES_UP_TO;
       const items = await base(byRowid)
@@ -191,7 +205,7 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
         .limit(limit)
         .offset(offset)
         .execute();
-      return { items, total };
+      return { items, total, totalIsEstimate };
     },
 
     /** has_unpublished_changes for a page of products. */
@@ -221,7 +235,8 @@ function searchCondition(dialect: Dialect, words: string[]) {
     return sql<boolean>`products.rowid in (select rowid from products_fts where products_fts match ${ftsMatch(words)})`;
   }
   const query = words.map((w) => `${w.replace(/[^\p{L}\p{N}]/gu, '')}:*`).join(' & ');
-  return sql<boolean>`to_tsvector('simple', products.search_text) @@ to_tsquery('simple', ${query})`;
+  // The stored tsvector (migration 0010): checking a row is a read, not a to_tsvector of its title.
+  return sql<boolean>`products.search_vector @@ to_tsquery('simple', ${query})`;
 }
 
 export type ComplianceRepository = ReturnType<typeof createComplianceRepository>;

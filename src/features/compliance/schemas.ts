@@ -149,7 +149,10 @@ export const ListResult = Type.Object({
       updated_at: Type.String(),
     }),
   ),
-  total: Type.Integer(),
+  total: Type.Integer({ description: 'matching products; with a search, exact up to 10,000 (see total_is_estimate)' }),
+  total_is_estimate: Type.Boolean({
+    description: 'true when a search matched more than 10,000 products: total is then a lower bound (counting every match of a common word would cost more than the page)',
+  }),
   page: Type.Integer(),
   per_page: Type.Integer(),
 });
