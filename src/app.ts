@@ -17,6 +17,7 @@ import { productRoutes } from './features/products/routes.js';
 import { createProductService } from './features/products/service.js';
 import { publicRoutes } from './features/export/public-routes.js';
 import { exportRoutes } from './features/export/routes.js';
+import { QrRenderPool } from './features/export/qr-pool.js';
 import { createExportService } from './features/export/service.js';
 import { documentRoutes } from './features/documents/routes.js';
 import { createDocumentService } from './features/documents/service.js';
@@ -43,13 +44,15 @@ export interface AppDeps {
   config: Config;
   database: Database;
   logger?: FastifyServerOptions['logger'];
+  /** Renders PNG QR codes (default: `QR_WORKERS` threads, none when 0); tests pass one with a worker that can crash. Closed with the app. */
+  qrPool?: QrRenderPool;
 }
 
 /**
  * Builds the application without listening: the map of the system. `server.ts` listens;
  * tests drive it with `app.inject`.
  */
-export async function buildApp({ config, database, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logger, qrPool }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
@@ -115,6 +118,8 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
   });
   const exports = createExportService(database.db, config.publicBaseUrl);
   const documents = createDocumentService(database.db);
+  const qr = qrPool ?? (config.qrWorkers > 0 ? new QrRenderPool({ size: config.qrWorkers, maxQueued: config.qrQueue, timeoutMs: config.qrTimeoutMs }) : undefined);
+  if (qr) app.addHook('onClose', () => qr.close());
   const extraction = createExtractionService(database.db, { defaultProvider: config.extractionProvider });
 
   await app.register(systemRoutes, { database });
@@ -124,7 +129,7 @@ export async function buildApp({ config, database, logger }: AppDeps): Promise<F
       installAuth(api, access);
       await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes, importConcurrency: config.importConcurrency });
       await api.register(complianceRoutes, { compliance, catalog, generator });
-      await api.register(exportRoutes, { exports });
+      await api.register(exportRoutes, { exports, qrPool: qr });
       await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });
       await api.register(extractionRoutes, { extraction });
       await api.register(auditRoutes, { audit: createAuditService(database.db) });

@@ -89,6 +89,12 @@ export interface Config {
   readonly maxConnections: number;
   /** Streamed imports running at once; more are refused with 503 and Retry-After. */
   readonly importConcurrency: number;
+  /** Worker threads rendering PNG QR codes off the event loop; 0 renders them inline. */
+  readonly qrWorkers: number;
+  /** PNG QR renders waiting for a worker at most; more are refused with 503 and Retry-After. */
+  readonly qrQueue: number;
+  /** Time limit of one PNG QR render in its worker (the worker is then replaced). */
+  readonly qrTimeoutMs: number;
   /** SQLite: `serve` runs the prepared reads (passport GET, stats counters) on a thread of its own (see src/db/sqlite-reader.ts). */
   readonly sqliteReaderThread: boolean;
   /** Bearer token `GET /metrics` requires (Prometheus scrapes); undefined: see `metricsAllowUnauthenticated`. */
@@ -269,6 +275,9 @@ export function loadConfig(env: Env = process.env): Config {
     keepAliveTimeoutMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 10_000, 100, 3_600_000),
     maxConnections: integer(env, 'MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
     importConcurrency: integer(env, 'IMPORT_CONCURRENCY', 2, 1, 64),
+    qrWorkers: integer(env, 'QR_WORKERS', Math.max(1, Math.min(2, availableParallelism() - 1)), 0, 16),
+    qrQueue: integer(env, 'QR_QUEUE', 64, 1, 100_000),
+    qrTimeoutMs: integer(env, 'QR_TIMEOUT_MS', 5000, 100, 600_000),
     rateLimitEnabled: boolean(env, 'RATE_LIMIT', true),
     rateLimitWindowMs: integer(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1000, 86_400_000),
     rateLimitPerKey: integer(env, 'RATE_LIMIT_PER_KEY', 6000, 1, 100_000_000),

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
 import { decodeQr, FULL_PASSPORT } from '../helpers/fixtures.js';
+import { renderQr } from '../../src/features/export/qr.js';
+import { QrRenderPool } from '../../src/features/export/qr-pool.js';
 
 describe.each(dialects)('QR code, resolver and public page (%s)', (dialect) => {
   let t: TestApp;
@@ -171,5 +173,88 @@ describe.each(dialects)('QR code, resolver and public page (%s)', (dialect) => {
     expect(res.headers['content-type']).toContain('application/ld+json');
     expect(res.json()['@context']).toBeDefined();
     expect((await open('/contexts/untp-extension/v1.jsonld')).statusCode).toBe(200);
+  });
+});
+
+describe.each(dialects)('QR PNG rendering off the event loop (%s)', (dialect) => {
+  const base = 'https://dpp.example.test';
+  const apps: TestApp[] = [];
+  afterAll(() => Promise.all(apps.map((a) => a.close())));
+
+  /** An app with its own settings, a key and one product with a valid GTIN; `qr(query)` asks for its code. */
+  async function setup(env: Record<string, string>, qrPool?: QrRenderPool) {
+    const t = await createTestApp(dialect, { PUBLIC_BASE_URL: base, ...env }, qrPool ? { qrPool } : {});
+    apps.push(t);
+    const key = await t.key('qr-pool-org');
+    const id = (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'Pooled', ean: '9520123456788' } })).json().product_id as string;
+    const qr = (query: string) => t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/qr?preview=true&${query}` });
+    return { t, qr, uri: `${base}/01/09520123456788` };
+  }
+
+  it('renders many simultaneous uncached PNG codes in the workers, every one decodable', async () => {
+    const { qr, uri } = await setup({ QR_WORKERS: '2' });
+    const sizes = Array.from({ length: 24 }, (_, i) => 100 + i * 7);
+    const answers = await Promise.all(sizes.map((size) => qr(`size=${size}`)));
+    for (const [i, res] of answers.entries()) {
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('image/png');
+      expect(decodeQr(res.rawPayload)).toBe(uri);
+      // The very bytes the library renders inline.
+      expect(res.rawPayload.equals((await renderQr(uri, { format: 'png', size: sizes[i]!, margin: 4, ecc: 'M' })) as Buffer)).toBe(true);
+    }
+    // Simultaneous requests for the same uncached code are rendered once, and all answered.
+    const same = await Promise.all(Array.from({ length: 8 }, () => qr('size=420')));
+    expect(new Set(same.map((r) => r.statusCode))).toEqual(new Set([200]));
+    expect(new Set(same.map((r) => r.rawPayload.toString('base64'))).size).toBe(1);
+  });
+
+  it('refuses renders beyond the queue bound with 503 problem+json and Retry-After, and serves the rest', async () => {
+    const { qr, uri } = await setup({ QR_WORKERS: '1', QR_QUEUE: '2' });
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => qr(`size=${900 + i}`)));
+    const ok = answers.filter((r) => r.statusCode === 200);
+    const busy = answers.filter((r) => r.statusCode === 503);
+    expect(ok.length + busy.length).toBe(answers.length);
+    expect(ok.length).toBeGreaterThanOrEqual(3); // one rendering, two queued
+    expect(busy.length).toBeGreaterThan(0);
+    for (const res of ok) expect(decodeQr(res.rawPayload)).toBe(uri);
+    for (const res of busy) {
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toMatchObject({ status: 503, code: 'busy' });
+    }
+    // Once the queue has drained, the refused codes render.
+    expect((await qr(`size=${900 + answers.indexOf(busy[0]!)}`)).statusCode).toBe(200);
+    // SVG stays inline: never queued behind PNGs.
+    expect((await qr('format=svg')).statusCode).toBe(200);
+  });
+
+  it('fails a render cleanly when its worker crashes or hangs, and the next one succeeds on a new worker', async () => {
+    const pool = new QrRenderPool({ size: 1, timeoutMs: 1500, workerModule: { url: new URL('../helpers/qr-test-worker.ts', import.meta.url).href, name: 'qr-test-worker' } });
+    const { qr, uri } = await setup({}, pool);
+    expect(decodeQr((await qr('size=200')).rawPayload)).toBe(uri);
+    // margin=12: the worker exits; 13: it throws out of its event loop; 14: it never answers (timeout).
+    for (const margin of [12, 13, 14]) {
+      const failed = await qr(`size=200&margin=${margin}`);
+      expect(failed.statusCode).toBe(503);
+      expect(failed.headers['content-type']).toContain('application/problem+json');
+      expect(failed.json()).toMatchObject({ status: 503, code: 'unavailable' });
+      const next = await qr(`size=${210 + margin}`);
+      expect(next.statusCode).toBe(200);
+      expect(decodeQr(next.rawPayload)).toBe(uri);
+    }
+    expect(pool.stats()).toMatchObject({ workers: 1, busy: 0, queued: 0, started: 4, retired: 3 });
+  });
+
+  it('renders inline with QR_WORKERS=0 (the old behaviour), and closes its pool with the app', async () => {
+    const { qr, uri } = await setup({ QR_WORKERS: '0' });
+    expect(decodeQr((await qr('size=256')).rawPayload)).toBe(uri);
+    const pool = new QrRenderPool({ size: 1 });
+    const { t, qr: pooled } = await setup({}, pool);
+    expect((await pooled('size=256')).statusCode).toBe(200);
+    expect(pool.stats().workers).toBe(1);
+    await t.close();
+    apps.splice(apps.indexOf(t), 1);
+    expect(pool.stats().workers).toBe(0);
+    await expect(pool.render(uri, { format: 'png', size: 100, margin: 4, ecc: 'M' })).rejects.toMatchObject({ reason: 'closed' });
   });
 });

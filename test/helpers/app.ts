@@ -1,5 +1,5 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Dialect } from '../../src/db/dialect.js';
 import { createAccessService } from '../../src/features/access/service.js';
@@ -17,10 +17,10 @@ export interface TestApp {
 }
 
 /** The whole application on a fresh database of the given dialect, driven through `inject`. */
-export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}, deps: Pick<AppDeps, 'qrPool'> = {}): Promise<TestApp> {
   const database = await createTestDatabase(dialect);
   const config = loadConfig({ DATA_DIR: '/tmp/dpp-test-unused', PUBLIC_BASE_URL: 'https://dpp.example.test', ...env });
-  const app = await buildApp({ config, database, logger: false });
+  const app = await buildApp({ config, database, logger: false, ...deps });
   await app.ready();
   const access = createAccessService(database.db);
   return {

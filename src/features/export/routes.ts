@@ -3,11 +3,13 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { LRUCache } from 'lru-cache';
 import { Type } from 'typebox';
+import { errors } from '../../errors.js';
 import { principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
 import { toDefaultJsonLd } from './jsonld.js';
-import { renderQr, type QrEcc, type QrFormat } from './qr.js';
+import { renderQr, type QrEcc, type QrFormat, type QrOptions } from './qr.js';
+import { QrPoolBusyError, QrRenderFailure, type QrRenderPool } from './qr-pool.js';
 import type { ExportService } from './service.js';
 import type { ExportInput } from './types.js';
 import { toUntpCredential, } from './untp.js';
@@ -31,13 +33,29 @@ export function renderExport(input: ExportInput, profile: 'default' | 'untp') {
 
 export interface ExportRoutesOptions {
   exports: ExportService;
+  /** Renders PNG codes off the event loop; undefined renders them inline (QR_WORKERS=0). */
+  qrPool?: QrRenderPool;
+}
+
+/** PNGs in the pool when there is one (refusals become 503 problems), SVGs (~0.3 ms) inline. */
+async function renderQrImage(pool: QrRenderPool | undefined, uri: string, options: QrOptions): Promise<Buffer | string> {
+  if (!pool || options.format === 'svg') return renderQr(uri, options);
+  try {
+    return await pool.render(uri, options);
+  } catch (error) {
+    if (error instanceof QrPoolBusyError) throw errors.busy(`Too many QR codes are being rendered (${error.message}); try again shortly.`, 1);
+    if (error instanceof QrRenderFailure) throw errors.unavailable(`The QR code could not be rendered (${error.message}); try again.`);
+    throw error;
+  }
 }
 
 /** Authenticated export endpoints: one passport as JSON-LD, all of them as NDJSON, and the QR code. */
-export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, { exports }) => {
+export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = async (app, { exports, qrPool }) => {
   const tags = ['Compliance & DPP'];
   // Rendered QR images by (uri, options): a repeated request costs a map lookup.
   const qrCache = new LRUCache<string, { body: Buffer | string; etag: string }>({ max: 2000 });
+  // Renders in progress by the same key: simultaneous requests for one uncached code render it once.
+  const rendering = new Map<string, Promise<Buffer | string>>();
 
   app.get('/compliance/dpp/export', {
     schema: {
@@ -84,7 +102,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
       querystring: Type.Object(
         {
           format: Type.Union([Type.Literal('png'), Type.Literal('svg')], { default: 'png' }),
-          size: Type.Integer({ minimum: 64, maximum: 1024, default: 300, description: 'pixels; PNG rendering is synchronous, so the bound keeps one request under ~100 ms' }),
+          size: Type.Integer({ minimum: 64, maximum: 1024, default: 300, description: 'pixels; the bound keeps one PNG render under ~100 ms (rendered off the event loop, see QR_WORKERS)' }),
           margin: Type.Integer({ minimum: 0, maximum: 16, default: 4, description: 'quiet zone, in modules' }),
           ecc: Type.Union([Type.Literal('L'), Type.Literal('M'), Type.Literal('Q'), Type.Literal('H')], { default: 'M' }),
           preview: Type.Boolean({
@@ -113,7 +131,12 @@ export const exportRoutes: FastifyPluginAsyncTypebox<ExportRoutesOptions> = asyn
     const cacheKey = `${uri}|${q.format}|${q.size}|${q.margin}|${q.ecc}`;
     let entry = qrCache.get(cacheKey);
     if (!entry) {
-      entry = { body: await renderQr(uri, q), etag: `"${createHash('sha256').update(cacheKey).digest('base64url').slice(0, 22)}"` };
+      let pending = rendering.get(cacheKey);
+      if (!pending) {
+        pending = renderQrImage(qrPool, uri, q).finally(() => rendering.delete(cacheKey));
+        rendering.set(cacheKey, pending);
+      }
+      entry = { body: await pending, etag: `"${createHash('sha256').update(cacheKey).digest('base64url').slice(0, 22)}"` };
       qrCache.set(cacheKey, entry);
     }
     reply
