@@ -11,7 +11,8 @@ import { createAuditService } from './features/audit/service.js';
 import { importProducts } from './features/products/import.js';
 import { shouldParseInWorker } from './features/products/parse-in-worker.js';
 import { formatFrom, type ImportFormat } from './features/products/row-sources.js';
-import { describeDatabase, startServer } from './server.js';
+import { describeDatabase } from './server.js';
+import { serve } from './cluster.js';
 import { createSystemWorker } from './jobs/registry.js';
 import { runEvalCommand } from './features/extraction/eval.js';
 import { closeDefaultExtractionPools } from './features/extraction/text/index.js';
@@ -53,8 +54,16 @@ const program = new Command('dpp')
 program
   .command('serve')
   .description('run the HTTP API (migrates first; seeds a demo organisation into an empty embedded database)')
-  .action(async () => {
-    await startServer(loadConfig());
+  .option('--workers <n>', 'HTTP processes sharing the port (node:cluster; PostgreSQL only); default WEB_CONCURRENCY, else 1')
+  .action(async (opts: { workers?: string }) => {
+    const config = loadConfig();
+    if (opts.workers !== undefined && !/^\d+$/.test(opts.workers)) throw new UsageError(`--workers must be a whole number, got "${opts.workers}"`);
+    const workers = opts.workers === undefined ? config.webConcurrency : Number(opts.workers);
+    if (workers < 1 || workers > 256) throw new UsageError(`--workers must be between 1 and 256, got ${workers}`);
+    await serve(config, {
+      workers,
+      log: { info: (message) => console.error(`dpp serve: ${message}`), error: (message) => console.error(`dpp serve: ${message}`) },
+    });
   });
 
 program

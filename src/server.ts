@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { defaultSqliteFile, openConfiguredDatabase, type Database } from './db/database.js';
+import { createPgListener } from './db/pg-listen.js';
+import { KEY_CHANGES_CHANNEL } from './features/access/key-cache.js';
 import { createSystemWorker } from './jobs/registry.js';
 import { seedDemo } from './seed/demo.js';
 
@@ -17,6 +19,26 @@ export function describeDatabase(config: Config): string {
   return `PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
 }
 
+/** Seeds the demo organisation into an empty database (when DEMO_SEED) and prints its key; says whether it did. */
+export async function seedDemoAndAnnounce(config: Config, database: Database): Promise<boolean> {
+  if (!config.demoSeed) return false;
+  const key = await seedDemo(database, config.dataDir);
+  if (!key) return false;
+  process.stdout.write(
+    `\nDemo organisation created. API key (also in ${config.dataDir}/demo-api-key):\n\n  ${key}\n\n` +
+      `Try: curl -H "Authorization: Bearer ${key}" ${config.publicBaseUrl}/api/v1/products\n\n`,
+  );
+  return true;
+}
+
+export interface ServeOptions {
+  /**
+   * Set in the worker processes of `dpp serve --workers N` (see cluster.ts): this one's number, 1…N.
+   * The primary has migrated and seeded; cluster.ts decides which worker runs the jobs.
+   */
+  clusterWorker?: number | undefined;
+}
+
 export interface RunningServer {
   app: FastifyInstance;
   database: Database;
@@ -27,19 +49,16 @@ export interface RunningServer {
  * `dpp serve`: migrates, seeds the demo organisation into an empty embedded database,
  * listens, and stops gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight requests, close the DB).
  */
-export async function startServer(config: Config): Promise<RunningServer> {
+export async function startServer(config: Config, options: ServeOptions = {}): Promise<RunningServer> {
+  const { clusterWorker } = options;
   const database = await openConfiguredDatabase(config, { sqliteMmapBytes: 16 * 1024 ** 3, sqliteReaderThread: config.sqliteReaderThread });
-  const app = await buildApp({ config, database });
+  // PostgreSQL: key revocations by other processes arrive on `dpp_keys` (LISTEN on a connection of its own).
+  const keyChanges = config.databaseUrl ? createPgListener({ connectionString: config.databaseUrl, channel: KEY_CHANGES_CHANNEL }) : undefined;
+  const app = await buildApp({ config, database, keyChanges, clusterWorker });
+  await keyChanges?.start(app.log);
 
-  if (config.demoSeed) {
-    const key = await seedDemo(database, config.dataDir);
-    if (key) {
-      app.log.info({ organisation: 'demo' }, 'seeded demo organisation, API key and sample products');
-      process.stdout.write(
-        `\nDemo organisation created. API key (also in ${config.dataDir}/demo-api-key):\n\n  ${key}\n\n` +
-          `Try: curl -H "Authorization: Bearer ${key}" ${config.publicBaseUrl}/api/v1/products\n\n`,
-      );
-    }
+  if (await seedDemoAndAnnounce(config, database)) {
+    app.log.info({ organisation: 'demo' }, 'seeded demo organisation, API key and sample products');
   }
 
   await app.listen({ port: config.port, host: config.host });
@@ -63,7 +82,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ? createSystemWorker(config, database, app.log, metrics ? { onExtractionOutcome: metrics.extractionFinished } : {})
     : undefined;
   worker?.start();
-  if (!worker) app.log.warn('WORKER=false: this process runs no jobs; extractions wait for a `dpp worker`');
+  // In a cluster, workers after the first run no jobs (cluster.ts): the primary said so once.
+  if (!worker && !(clusterWorker && clusterWorker > 1)) app.log.warn('WORKER=false: this process runs no jobs; extractions wait for a `dpp worker`');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -71,6 +91,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       app.log.info('shutting down');
       await app.close();
       await worker?.stop();
+      await keyChanges?.close();
       await database.close();
     })());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -76,7 +76,7 @@ describe.each(dialects)('API keys and organisations (%s)', (dialect) => {
   });
 
   it('sees a revocation made by another connection (another process) within OTHER_CONNECTIONS_CHECK_MS on SQLite', async () => {
-    if (dialect !== 'sqlite') return; // PostgreSQL: within KEY_CACHE_TTL_MS, as the README says
+    if (dialect !== 'sqlite') return; // PostgreSQL: LISTEN/NOTIFY between real processes, see cluster.test.ts
     const key = await t.key('elsewhere', 'read');
     expect((await list(key)).statusCode).toBe(200); // the key row is now cached by the app
     // Another connection to the same file writes the revocation directly, as another process would:

@@ -1,5 +1,7 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { notifySql } from '../../db/pg-listen.js';
 import type { ApiKeyRow, OrganisationRow, Schema } from '../../db/schema.js';
+import { KEY_CHANGES_CHANNEL } from './key-cache.js';
 
 /** SQL for organisations and API keys. Returns undefined for not found. */
 export function createAccessRepository(db: Kysely<Schema>) {
@@ -40,6 +42,11 @@ export function createAccessRepository(db: Kysely<Schema>) {
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
+    },
+
+    /** PostgreSQL only: tells every process LISTENing on `dpp_keys` (on commit, inside a transaction) that keys changed. */
+    async announceKeyChange(): Promise<void> {
+      await sql.raw(notifySql(KEY_CHANGES_CHANNEL)).execute(db);
     },
 
     async touchKey(id: string, at: string): Promise<void> {

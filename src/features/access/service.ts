@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { changedSince, type ChangeFeed } from '../../db/pg-listen.js';
 import { sqliteChangeWatcher } from '../../db/sqlite-direct.js';
 import { dialectOf } from '../../db/dialect.js';
 import type { ApiKeyRow, Schema } from '../../db/schema.js';
@@ -8,7 +9,7 @@ import { nowIso } from '../../lib/time.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditActor } from '../audit/record.js';
 import { generateKey, keyIdOf, keyMatches, parseScopes, type Scope } from './key-format.js';
 import { createKeyCache, forgetKeys } from './key-cache.js';
-import { createAccessRepository } from './repository.js';
+import { createAccessRepository, type AccessRepository } from './repository.js';
 
 /** Who is calling: resolved from the Bearer key on every /api/v1 request. */
 export interface Principal {
@@ -71,13 +72,41 @@ const SLUG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** last_used_at is refreshed at most this often, so authentication is not a write per request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+export interface AccessServiceOptions {
+  /**
+   * PostgreSQL: key changes announced by other processes (`dpp serve` LISTENs on `dpp_keys`, see
+   * server.ts). Without it, cached keys are trusted for KEY_CACHE_TTL_MS (5 s).
+   */
+  keyChanges?: ChangeFeed | undefined;
+}
+
 /**
  * Organisations and API keys: creation, listing, revocation, and authentication of a presented key.
  * The CLI (`dpp keys …`) and the auth hook both call this.
  */
-export function createAccessService(db: Kysely<Schema>) {
+export function createAccessService(db: Kysely<Schema>, options: AccessServiceOptions = {}) {
   const repo = createAccessRepository(db);
-  const keys = createKeyCache<CachedKey>(dialectOf(db) === 'sqlite' ? sqliteChangeWatcher(db) : () => false);
+  const postgres = dialectOf(db) === 'postgres';
+  const feed = postgres ? options.keyChanges : undefined;
+  const keys = createKeyCache<CachedKey>(
+    postgres ? (feed ? changedSince(feed) : () => false) : sqliteChangeWatcher(db),
+    feed ? { live: feed.live } : {},
+  );
+
+  /**
+   * Runs a change to keys in a transaction (`trx`, which its audit event is written with); on
+   * PostgreSQL the transaction also announces it on `dpp_keys`, so every listening process hears of
+   * it when (and only if) it commits.
+   */
+  async function changeKeys<T>(change: (repo: AccessRepository, trx: Kysely<Schema>) => Promise<T>): Promise<T> {
+    const announce = async (on: Kysely<Schema>) => {
+      const within = createAccessRepository(on);
+      const out = await change(within, on);
+      if (postgres) await within.announceKeyChange();
+      return out;
+    };
+    return db.isTransaction ? announce(db) : db.transaction().execute(announce);
+  }
 
   async function ensureOrganisation(slug: string, name?: string) {
     if (!SLUG_RE.test(slug)) {
@@ -115,8 +144,8 @@ export function createAccessService(db: Kysely<Schema>) {
       const org = await ensureOrganisation(input.org);
       const generated = generateKey();
       const created_at = nowIso();
-      await db.transaction().execute(async (trx) => {
-        await createAccessRepository(trx).insertKey({
+      await changeKeys(async (r, trx) => {
+        await r.insertKey({
           id: generated.id,
           org_id: org.id,
           name: input.name ?? null,
@@ -158,11 +187,10 @@ export function createAccessService(db: Kysely<Schema>) {
     async revokeKey(idOrPrefix: string, actor: AuditActor = SYSTEM_ACTOR): Promise<boolean> {
       const id = idOrPrefix.replace(/^dpp_/, '').split('_')[0] ?? '';
       const at = nowIso();
-      const revoked = await db.transaction().execute(async (trx) => {
-        const keys = createAccessRepository(trx);
-        const row = await keys.findKeyById(id);
+      const revoked = await changeKeys(async (r, trx) => {
+        const row = await r.findKeyById(id);
         // Only a revocation that takes effect is recorded (revoking a revoked key changes nothing).
-        if (!row || !(await keys.revokeKey(id, at))) return false;
+        if (!row || !(await r.revokeKey(id, at))) return false;
         await recordAudit(trx, {
           orgId: row.org_id,
           actor,
