@@ -64,7 +64,10 @@ async function seedOne(ctx: Ctx, i: number): Promise<SeededProduct> {
     materials: v.materials,
     carbon_footprint_kg: v.carbon_footprint_kg,
     recyclability_score: v.recyclability_score,
-    certifications: v.certifications,
+    // Publishing refuses a mark the flags deny (e.g. REACH listed, reach_compliant false).
+    certifications: (v.certifications ?? []).filter(
+      (c) => !((c === 'CE' && v.ce_marked === false) || (c === 'RoHS' && v.rohs_compliant === false) || (c === 'REACH' && v.reach_compliant === false)),
+    ),
     end_of_life_instructions: v.end_of_life_instructions,
   });
   const env = Object.fromEntries(
