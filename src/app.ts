@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { ChangeFeed } from './db/pg-listen.js';
 import { createResultCache } from './db/result-cache.js';
 import { createAccessService } from './features/access/service.js';
 import { auditRoutes } from './features/audit/routes.js';
@@ -44,6 +45,10 @@ export interface AppDeps {
   config: Config;
   database: Database;
   logger?: FastifyServerOptions['logger'];
+  /** PostgreSQL: API key changes other processes announce (`dpp serve` LISTENs); without it cached keys live 5 s. */
+  keyChanges?: ChangeFeed | undefined;
+  /** `dpp serve --workers N`: this process's worker number (1…N); /healthz then names the process that answered. */
+  clusterWorker?: number | undefined;
   /** Renders PNG QR codes (default: `QR_WORKERS` threads, none when 0); tests pass one with a worker that can crash. Closed with the app. */
   qrPool?: QrRenderPool;
 }
@@ -52,7 +57,7 @@ export interface AppDeps {
  * Builds the application without listening: the map of the system. `server.ts` listens;
  * tests drive it with `app.inject`.
  */
-export async function buildApp({ config, database, logger, qrPool }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logger, qrPool, keyChanges, clusterWorker }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
@@ -107,7 +112,7 @@ export async function buildApp({ config, database, logger, qrPool }: AppDeps): P
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const access = createAccessService(database.db);
+  const access = createAccessService(database.db, { keyChanges });
   const products = createProductService(database.db);
   const compliance = createComplianceService(database.db, database.dialect);
   const catalog = createCatalogView(database.db, database.dialect, createResultCache(database.db, database.dialect, config.resultCacheItems));
@@ -122,7 +127,7 @@ export async function buildApp({ config, database, logger, qrPool }: AppDeps): P
   if (qr) app.addHook('onClose', () => qr.close());
   const extraction = createExtractionService(database.db, { defaultProvider: config.extractionProvider });
 
-  await app.register(systemRoutes, { database });
+  await app.register(systemRoutes, { database, ...(clusterWorker ? { servedBy: { worker: clusterWorker, pid: process.pid } } : {}) });
   await app.register(publicRoutes, { exports, baseUrl: config.publicBaseUrl });
   await app.register(
     async (api) => {

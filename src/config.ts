@@ -19,6 +19,8 @@ export interface Config {
   readonly publicBaseUrlSet: boolean;
   /** `serve` also runs the job worker (document extraction); `WORKER=false` leaves jobs to `dpp worker`. */
   readonly runWorker: boolean;
+  /** `serve`: HTTP processes on the one port (node:cluster), `--workers N` or WEB_CONCURRENCY; PostgreSQL only (SQLite stays one process). */
+  readonly webConcurrency: number;
   readonly logLevel: LogLevel;
   /** Largest JSON request body, in bytes. */
   readonly bodyLimitBytes: number;
@@ -243,6 +245,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicBaseUrl,
     publicBaseUrlSet: Boolean(env.PUBLIC_BASE_URL?.trim()),
     runWorker: boolean(env, 'WORKER', true),
+    webConcurrency: integer(env, 'WEB_CONCURRENCY', 1, 1, 256),
     logLevel,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
     importLimitBytes: integer(env, 'IMPORT_LIMIT_BYTES', 2_147_483_648, 1024, Number.MAX_SAFE_INTEGER),
