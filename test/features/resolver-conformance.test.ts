@@ -209,6 +209,16 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     expect(none.statusCode).toBe(200);
   });
 
+  it('answers JSON-LD to a client that names a JSON-LD profile, and a problem (not the HTML page) when there is nothing', async () => {
+    const accept = 'application/ld+json; profile="https://test.uncefact.org/vocabulary/untp/dpp/0.6.0/"';
+    const found = await get(`/01/${GTIN}`, { accept });
+    expect(found.statusCode).toBe(200);
+    expect(found.headers['content-type']).toContain('application/ld+json');
+    const missing = await get('/01/04012345999990', { accept });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
   it('never shows a withdrawn version, nor lists it; a GTIN withdrawn by its first publisher stays that organisation\'s', async () => {
     const key = await t.key('resolver-withdraw-org');
     const gtin = '04012345000122';

@@ -39,13 +39,26 @@ function wanted(request: PublicRequest): Wanted {
   if (linkType === 'linkset' || linkType === 'all') return 'linkset';
   if (format === 'jsonld') return 'jsonld';
   if (format === 'html') return 'html';
-  const best = new Negotiator(request.raw).mediaType(OFFERED) ?? 'text/html';
+  const best = new Negotiator(typesOnly(request)).mediaType(OFFERED) ?? 'text/html';
   return best === LINKSET ? 'linkset' : best === 'text/html' ? 'html' : 'jsonld';
+}
+
+/**
+ * The Accept header with media-type parameters other than q dropped: a JSON-LD client that names a
+ * profile (`application/ld+json; profile="…untp/dpp/0.6.0/"`) asks for JSON-LD, and Negotiator
+ * would otherwise match no offered type (which carry no parameters) and answer the HTML page.
+ */
+function typesOnly(request: FastifyRequest): { headers: { accept: string } } {
+  const accept = String(request.headers.accept ?? '*/*')
+    .split(',')
+    .map((range) => range.split(';').filter((part, i) => i === 0 || /^\s*q\s*=/i.test(part)).join(';'))
+    .join(',');
+  return { headers: { accept } };
 }
 
 /** Media types the request accepts, best first (to choose among links of one type). */
 function acceptedTypes(request: FastifyRequest): string[] {
-  return new Negotiator(request.raw).mediaTypes(['text/html', 'application/ld+json', 'application/json']);
+  return new Negotiator(typesOnly(request)).mediaTypes(['text/html', 'application/ld+json', 'application/json']);
 }
 
 /** CORS for every resolver answer: the resolver is public and called from other origins' pages and apps. */
