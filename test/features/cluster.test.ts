@@ -70,8 +70,12 @@ interface Spawned {
   exited: Promise<number | null>;
 }
 
+/** Every process a test started, killed at the end even when a test timed out (a cluster's workers exit with their primary). */
+const spawned: ChildProcess[] = [];
+
 function spawnCli(args: string[], env: Record<string, string>): Spawned {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  spawned.push(child);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr += d));
@@ -126,6 +130,9 @@ const baseEnv = (dir: string, port: number): Record<string, string> => {
 };
 
 beforeAll(ensureBuilt, 180_000);
+afterAll(() => {
+  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
 
 describe.runIf(postgres)('API key changes across processes on PostgreSQL (LISTEN/NOTIFY)', () => {
   const silent = { info: () => undefined, warn: () => undefined };
