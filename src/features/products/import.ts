@@ -10,6 +10,7 @@ import type { Actor } from '../compliance/service.js';
 import { createStatsRepository } from '../stats/repository.js';
 import { createProductRepository } from './repository.js';
 import { prepareRowsInWorker } from './parse-in-worker.js';
+import { importConnection, type ImportConnection } from './pg-copy.js';
 import { prepareRows, type ImportSource, type PreparedRow } from './prepare-rows.js';
 import type { ImportFormat } from './row-sources.js';
 import type { ImportSummary } from './schemas.js';
@@ -25,6 +26,23 @@ function sameCatalogFields(a: NewProductRow, b: NewProductRow): boolean {
 }
 
 type Pending = Extract<PreparedRow, { fields: unknown }>;
+
+/**
+ * How a batch writes its new products:
+ * - `copy` (PostgreSQL): COPY them all in under a savepoint; if one key is taken, roll back and go on as `insert-first`;
+ * - `insert-first`: insert each unless its external id or GTIN is taken, then match the rest;
+ * - `lookup-first`: look every row up, then write (a re-import: most rows exist).
+ * The next batch's mode follows from what this one found, so a load of new rows and a re-import both
+ * take their fast path, and a mixed file moves between them.
+ */
+type WriteMode = 'copy' | 'insert-first' | 'lookup-first';
+
+function nextMode(mode: WriteMode, outcome: BatchOutcome, rows: number, canCopy: boolean): WriteMode {
+  const fresh = canCopy ? 'copy' : 'insert-first';
+  if (mode === 'lookup-first') return outcome.created * 2 > rows ? fresh : 'lookup-first';
+  if (outcome.taken === 0) return fresh;
+  return outcome.taken * 2 <= rows ? 'insert-first' : 'lookup-first';
+}
 
 export interface ImportOptions {
   /** Called after each written batch with the rows read so far and, when known, the input bytes. */
@@ -63,39 +81,43 @@ export async function importProducts(
 
   let batch: Pending[] = [];
   let bytesRead: number | undefined;
-  let insertFirst = true;
+  // PostgreSQL imports hold one connection, so each batch can COPY within its transaction.
+  const connection = postgres ? await importConnection(db) : undefined;
+  let mode: WriteMode = connection ? 'copy' : 'insert-first';
   const flush = async () => {
     if (batch.length === 0) return;
     const rows = batch;
     batch = [];
-    const outcome = await writeBatchWithRetry(db, orgId, rows, summary, fail, actor, insertFirst);
-    // A batch mostly of products that exist (a re-import) would pay for the inserts it tries and
-    // then look its rows up anyway: the next batch looks up first, until a batch is mostly new rows.
-    insertFirst = insertFirst ? outcome.taken * 2 <= rows.length : outcome.created * 2 > rows.length;
+    const outcome = await writeBatchWithRetry(connection?.db ?? db, orgId, rows, summary, fail, actor, { mode, copy: connection?.copyProducts });
+    mode = nextMode(mode, outcome, rows.length, connection !== undefined);
     if (postgres && summary.created >= analyzeAt) {
       // A fast-growing table outruns the planner's statistics (autovacuum may be off or late) and the
       // key lookups degrade into scans of the organisation's rows: refresh them at ×4 steps.
       analyzeAt *= 4;
-      await sql`analyze products`.execute(db);
+      await sql`analyze products`.execute(connection?.db ?? db);
     }
     onProgress?.(summary.rows, bytesRead);
   };
 
   const batches = parseInWorker ? prepareRowsInWorker(source, format, BATCH_ROWS) : prepareRows(source, format, BATCH_ROWS);
-  for await (const prepared of batches) {
-    for (const item of prepared.rows) {
-      summary.rows++;
-      if ('error' in item) fail(item.line, item.error, item.field);
-      else batch.push(item);
+  try {
+    for await (const prepared of batches) {
+      for (const item of prepared.rows) {
+        summary.rows++;
+        if ('error' in item) fail(item.line, item.error, item.field);
+        else batch.push(item);
+      }
+      bytesRead = prepared.bytesRead;
+      // One transaction per prepared batch (at most BATCH_ROWS rows or BATCH_MAX_BYTES of input).
+      await flush();
+      // Let I/O run between batches (the writes are synchronous on SQLite): an HTTP body keeps
+      // arriving and the parse worker keeps getting input while the next batch is written.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    bytesRead = prepared.bytesRead;
-    // One transaction per prepared batch (at most BATCH_ROWS rows or BATCH_MAX_BYTES of input).
     await flush();
-    // Let I/O run between batches (the writes are synchronous on SQLite): an HTTP body keeps
-    // arriving and the parse worker keeps getting input while the next batch is written.
-    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    await connection?.release();
   }
-  await flush();
   // Parse failures are known at once, write failures at their batch's flush: report in file order.
   summary.failures.sort((a, b) => a.line - b.line);
   summary.duration_ms = Date.now() - started;
@@ -110,12 +132,12 @@ async function writeBatchWithRetry(
   summary: ImportSummary,
   fail: (line: number, reason: string, field?: string) => void,
   actor: Actor,
-  insertFirst: boolean,
+  how: { mode: WriteMode; copy: ImportConnection['copyProducts'] | undefined },
 ): Promise<BatchOutcome> {
   for (let attempt = 1; ; attempt++) {
     const local: BatchOutcome = { created: 0, updated: 0, unchanged: 0, failures: [], taken: 0 };
     try {
-      await db.transaction().execute((trx) => writeBatch(trx, orgId, rows, local, actor, insertFirst));
+      await db.transaction().execute((trx) => writeBatch(trx, orgId, rows, local, actor, how));
     } catch (e) {
       if (isUniqueViolation(e) && attempt < 3) continue;
       throw e;
@@ -147,17 +169,26 @@ function newProduct(orgId: string, { fields, gtin }: Pending, now: string): NewP
 
 type BatchOutcome = { created: number; updated: number; unchanged: number; failures: Array<[number, string, string?]>; taken: number };
 
-async function writeBatch(trx: Kysely<Schema>, orgId: string, batch: Pending[], out: BatchOutcome, actor: Actor, insertFirst: boolean) {
+async function writeBatch(
+  trx: Kysely<Schema>,
+  orgId: string,
+  batch: Pending[],
+  out: BatchOutcome,
+  actor: Actor,
+  { mode, copy }: { mode: WriteMode; copy: ImportConnection['copyProducts'] | undefined },
+) {
   const repo = createProductRepository(trx);
   let rows = batch;
-  if (insertFirst) {
+  if (mode !== 'lookup-first') {
     // Rows for products that do not exist yet are most of a catalog load: insert them straight away,
     // and only look up the rows whose external id or GTIN is taken (a unique key says so). Those go
     // through the matching below, in their file order, after every insert: a row that is new here
     // is also new there, so the outcome is the same as looking every row up first.
     const now = nowIso();
     const candidates = batch.filter((r) => r.fields.title).map((r) => ({ r, product: newProduct(orgId, r, now) }));
-    const inserted = await repo.insertUnlessTaken(candidates.map((c) => c.product));
+    const products = candidates.map((c) => c.product);
+    const copied = mode === 'copy' && copy !== undefined && (await repo.copyAllNew(products, copy));
+    const inserted = copied ? new Set(products.map((p) => p.id)) : await repo.insertUnlessTaken(products);
     out.created += inserted.size;
     out.taken = candidates.length - inserted.size;
     const done = new Set(candidates.filter((c) => inserted.has(c.product.id)).map((c) => c.r));

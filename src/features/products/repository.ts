@@ -1,7 +1,7 @@
 import { CompiledQuery, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type SQLite from 'better-sqlite3';
 import { sqliteConnectionOf } from '../../db/sqlite-direct.js';
-import { dialectOf, type Dialect } from '../../db/dialect.js';
+import { isUniqueViolation, dialectOf, type Dialect } from '../../db/dialect.js';
 import type { NewProductRow, ProductRow, Schema } from '../../db/schema.js';
 import { foldForSearch } from '../../lib/text.js';
 
@@ -143,6 +143,24 @@ export function createProductRepository(db: Db) {
         return new Set(inserted.rows.map((r) => r.id));
       }
       return insertSqliteUnlessTaken(sqliteConnectionOf(db), values);
+    },
+
+    /**
+     * PostgreSQL: COPY these rows in as new products, all or none (a savepoint): false when one of
+     * their keys is taken, and nothing of them is written. Must run inside a transaction.
+     */
+    async copyAllNew(rows: NewProductRow[], copy: (rows: NewProductRow[], columns: readonly string[]) => Promise<void>): Promise<boolean> {
+      if (rows.length === 0) return true;
+      await sql`savepoint import_copy`.execute(db);
+      try {
+        await copy(rows.map(writable), WRITE_COLUMNS);
+      } catch (e) {
+        if (!isUniqueViolation(e)) throw e;
+        await sql`rollback to savepoint import_copy`.execute(db);
+        return false;
+      }
+      await sql`release savepoint import_copy`.execute(db);
+      return true;
     },
 
     async insert(row: NewProductRow): Promise<void> {
