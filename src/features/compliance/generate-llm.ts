@@ -18,10 +18,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Anthropic } from '@anthropic-ai/sdk';
-import type { OpenAI } from 'openai';
 import { AppError, errors } from '../../errors.js';
-import { lazyAnthropicClient, lazyOpenAiClient, loadAnthropicSdk, loadOpenAiSdk } from '../extraction/llm/clients.js';
-import { ProviderError, ProviderFailure, toProviderError } from '../extraction/llm/errors.js';
+import { askAnthropicForTool, askOpenAiForJson } from '../extraction/llm/calls.js';
+import { lazyAnthropicClient, lazyOpenAiClient } from '../extraction/llm/clients.js';
+import { ProviderError, ProviderFailure } from '../extraction/llm/errors.js';
 import { parseAnswerJson } from '../extraction/llm/answer.js';
 import { cleanPageText } from '../extraction/llm/prompt.js';
 import type { LlmProviderOptions, LlmSettings } from '../extraction/llm/settings.js';
@@ -404,27 +404,9 @@ function openAiGenerator(settings: LlmSettings, options: LlmProviderOptions): Ge
     provider: 'openai',
     async generate(context) {
       const prompt = buildGenerationPrompt(context, { maxChars: settings.llmMaxInputChars, answerWith: 'json', ...(options.nonce ? { nonce: options.nonce } : {}) });
-      const [mod, openai] = await Promise.all([loadOpenAiSdk(), getClient()]);
-      let completion: OpenAI.Chat.Completions.ChatCompletion;
-      try {
-        completion = await openai.chat.completions.create({
-          model: settings.openaiModel,
-          messages: [
-            { role: 'system', content: prompt.system },
-            { role: 'user', content: prompt.user },
-          ],
-          response_format: { type: 'json_schema', json_schema: { name: GENERATION_SCHEMA_NAME, schema, strict: true } },
-        });
-      } catch (e) {
-        throw toProviderError('openai', e, mod);
-      }
-      const choice = completion?.choices?.[0];
-      if (!choice?.message) throw new ProviderFailure('openai', 'invalid_response', 'openai answered without a message');
-      if (choice.message.refusal) throw new ProviderFailure('openai', 'invalid_response', `the model refused: ${choice.message.refusal.slice(0, 300)}`);
-      if (choice.finish_reason === 'length') throw new ProviderFailure('openai', 'invalid_response', 'the answer was cut off at the output token limit');
-      if (choice.finish_reason === 'content_filter') throw new ProviderFailure('openai', 'invalid_response', 'the answer was withheld by the content filter');
-      const cleaned = cleanGenerationAnswer(parseAnswerJson(choice.message.content, 'openai'), prompt.data, context.lang, 'openai');
-      return { provider: 'openai', model: modelName(completion?.model, settings.openaiModel), ...cleaned };
+      const answer = await askOpenAiForJson(getClient, settings.openaiModel, prompt, { name: GENERATION_SCHEMA_NAME, schema });
+      const cleaned = cleanGenerationAnswer(parseAnswerJson(answer.content, 'openai'), prompt.data, context.lang, 'openai');
+      return { provider: 'openai', model: modelName(answer.model, settings.openaiModel), ...cleaned };
     },
   };
 }
@@ -440,28 +422,9 @@ function anthropicGenerator(settings: LlmSettings, options: LlmProviderOptions):
     provider: 'anthropic',
     async generate(context) {
       const prompt = buildGenerationPrompt(context, { maxChars: settings.llmMaxInputChars, answerWith: 'tool', ...(options.nonce ? { nonce: options.nonce } : {}) });
-      const [mod, anthropic] = await Promise.all([loadAnthropicSdk(), getClient()]);
-      let message: Anthropic.Messages.Message;
-      try {
-        message = await anthropic.messages.create({
-          model: settings.anthropicModel,
-          max_tokens: MAX_TOKENS,
-          system: prompt.system,
-          messages: [{ role: 'user', content: prompt.user }],
-          tools: [tool],
-          tool_choice: { type: 'tool', name: GENERATION_TOOL_NAME, disable_parallel_tool_use: true },
-        });
-      } catch (e) {
-        throw toProviderError('anthropic', e, mod);
-      }
-      if (message?.stop_reason === 'max_tokens') throw new ProviderFailure('anthropic', 'invalid_response', 'the answer was cut off at the output token limit');
-      if (message?.stop_reason === 'refusal') throw new ProviderFailure('anthropic', 'invalid_response', 'the model refused to answer');
-      const call = Array.isArray(message?.content)
-        ? message.content.find((block): block is Anthropic.Messages.ToolUseBlock => block.type === 'tool_use' && block.name === GENERATION_TOOL_NAME)
-        : undefined;
-      if (!call) throw new ProviderFailure('anthropic', 'invalid_response', `the model did not call the tool "${GENERATION_TOOL_NAME}"`);
-      const cleaned = cleanGenerationAnswer(call.input, prompt.data, context.lang, 'anthropic');
-      return { provider: 'anthropic', model: modelName(message?.model, settings.anthropicModel), ...cleaned };
+      const answer = await askAnthropicForTool(getClient, settings.anthropicModel, MAX_TOKENS, prompt, tool);
+      const cleaned = cleanGenerationAnswer(answer.input, prompt.data, context.lang, 'anthropic');
+      return { provider: 'anthropic', model: modelName(answer.model, settings.anthropicModel), ...cleaned };
     },
   };
 }

@@ -7,8 +7,8 @@ import type { Anthropic } from '@anthropic-ai/sdk';
 import { EXTRACTION_RESULT_SCHEMA } from '../fields.js';
 import type { ExtractionProvider } from '../providers.js';
 import { cleanAnswer } from './answer.js';
-import { ProviderFailure, toProviderError } from './errors.js';
-import { ANTHROPIC_DEFAULT_BASE_URL, lazyAnthropicClient, loadAnthropicSdk as loadSdk } from './clients.js';
+import { askAnthropicForTool } from './calls.js';
+import { ANTHROPIC_DEFAULT_BASE_URL, lazyAnthropicClient } from './clients.js';
 import { buildPrompt } from './prompt.js';
 import { hasText, type LlmProviderOptions, type LlmSettings } from './settings.js';
 
@@ -40,33 +40,8 @@ export function createAnthropicProvider(settings: LlmSettings, options: LlmProvi
         answerWith: { kind: 'tool', name: ANTHROPIC_TOOL_NAME },
         ...(options.nonce ? { nonce: options.nonce } : {}),
       });
-      const [mod, anthropic] = await Promise.all([loadSdk(), getClient()]);
-      let message: Anthropic.Messages.Message;
-      try {
-        message = await anthropic.messages.create({
-          model: settings.anthropicModel,
-          max_tokens: ANTHROPIC_MAX_TOKENS,
-          system: prompt.system,
-          messages: [{ role: 'user', content: prompt.user }],
-          tools: [tool],
-          tool_choice: { type: 'tool', name: ANTHROPIC_TOOL_NAME, disable_parallel_tool_use: true },
-        });
-      } catch (e) {
-        throw toProviderError('anthropic', e, mod);
-      }
-      if (message?.stop_reason === 'max_tokens') {
-        throw new ProviderFailure('anthropic', 'invalid_response', 'the answer was cut off at the output token limit');
-      }
-      if (message?.stop_reason === 'refusal') {
-        throw new ProviderFailure('anthropic', 'invalid_response', 'the model refused to answer');
-      }
-      const call = Array.isArray(message?.content)
-        ? message.content.find((block): block is Anthropic.Messages.ToolUseBlock => block.type === 'tool_use' && block.name === ANTHROPIC_TOOL_NAME)
-        : undefined;
-      if (!call) {
-        throw new ProviderFailure('anthropic', 'invalid_response', `the model did not call the tool "${ANTHROPIC_TOOL_NAME}"`);
-      }
-      return cleanAnswer(call.input, doc, 'anthropic').result;
+      const answer = await askAnthropicForTool(getClient, settings.anthropicModel, ANTHROPIC_MAX_TOKENS, prompt, tool);
+      return cleanAnswer(answer.input, doc, 'anthropic').result;
     },
   };
 }

@@ -3,12 +3,11 @@
  * `strict: true`). Works with OpenAI and with compatible servers (Ollama, vLLM, LM Studio …) through
  * `OPENAI_BASE_URL`. The answer is checked like any untrusted input (`answer.ts`).
  */
-import type { OpenAI } from 'openai';
 import { llmResponseSchema } from '../fields.js';
 import type { ExtractionProvider } from '../providers.js';
 import { cleanAnswer, parseAnswerJson } from './answer.js';
-import { ProviderFailure, toProviderError } from './errors.js';
-import { lazyOpenAiClient, loadOpenAiSdk as loadSdk, OPENAI_DEFAULT_BASE_URL } from './clients.js';
+import { askOpenAiForJson } from './calls.js';
+import { lazyOpenAiClient, OPENAI_DEFAULT_BASE_URL } from './clients.js';
 import { buildPrompt } from './prompt.js';
 import { hasText, type LlmProviderOptions, type LlmSettings } from './settings.js';
 
@@ -51,32 +50,8 @@ export function createOpenAiProvider(settings: LlmSettings, options: LlmProvider
     async extract(doc) {
       if (!hasText(doc.pages)) return {};
       const prompt = buildPrompt(doc, { maxChars: settings.llmMaxInputChars, answerWith: { kind: 'json' }, ...(options.nonce ? { nonce: options.nonce } : {}) });
-      const [mod, openai] = await Promise.all([loadSdk(), getClient()]);
-      let completion: OpenAI.Chat.Completions.ChatCompletion;
-      try {
-        completion = await openai.chat.completions.create({
-          model: settings.openaiModel,
-          messages: [
-            { role: 'system', content: prompt.system },
-            { role: 'user', content: prompt.user },
-          ],
-          response_format: { type: 'json_schema', json_schema: { name: OPENAI_SCHEMA_NAME, schema, strict: true } },
-        });
-      } catch (e) {
-        throw toProviderError('openai', e, mod);
-      }
-      const choice = completion?.choices?.[0];
-      if (!choice?.message) throw new ProviderFailure('openai', 'invalid_response', 'openai answered without a message');
-      if (choice.message.refusal) {
-        throw new ProviderFailure('openai', 'invalid_response', `the model refused: ${choice.message.refusal.slice(0, 300)}`);
-      }
-      if (choice.finish_reason === 'length') {
-        throw new ProviderFailure('openai', 'invalid_response', 'the answer was cut off at the output token limit');
-      }
-      if (choice.finish_reason === 'content_filter') {
-        throw new ProviderFailure('openai', 'invalid_response', 'the answer was withheld by the content filter');
-      }
-      return cleanAnswer(parseAnswerJson(choice.message.content, 'openai'), doc, 'openai').result;
+      const answer = await askOpenAiForJson(getClient, settings.openaiModel, prompt, { name: OPENAI_SCHEMA_NAME, schema });
+      return cleanAnswer(parseAnswerJson(answer.content, 'openai'), doc, 'openai').result;
     },
   };
 }
