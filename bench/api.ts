@@ -9,6 +9,8 @@
  *   5. 2–4 again on a second service process with its result cache off (RESULT_CACHE_ITEMS=0): the cost
  *      of a request that is not a repeat, since 2–4 repeat one URL and so hit the cache after the first
  *   6. a bare Fastify process answering a real passport from memory (the ceiling)
+ *   7. first-time searches: a different query on every request (title words and word pairs), on the
+ *      cache-off service, at --cold-connections (default 4): the latency a user typing a new search sees
  *
  * --workers N (PostgreSQL; default 1) runs the service as `dpp serve --workers N` (node:cluster: a primary and
  * N workers sharing the port), the result-cache-off service likewise, and the ceiling as N bare processes on
@@ -17,7 +19,7 @@
  * refuses --workers there), so --workers > 1 applies to --dialect postgres only.
  *
  *   npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products 1000000] [--duration 10]
- *                        [--warmup 2] [--connections 32] [--threads 2] [--workers 1] [--quiet-wait 180] [--profile] [--explain] [--keep] [--skip-build]
+ *                        [--warmup 2] [--connections 32] [--cold-connections 4] [--threads 2] [--workers 1] [--quiet-wait 180] [--profile] [--explain] [--keep] [--skip-build]
  *
  * --profile runs the service under `node --cpu-prof` (numbers are then lower) and prints where it spends CPU;
  * --quiet-wait: before each scenario, wait up to S seconds for the machine to be idle (other benchmarks on a
@@ -27,7 +29,7 @@
  * --service-root DIR runs DIR/dist/cli.js as the service (built there; e.g. a checkout with a candidate change).
  * --rounds N runs the scenarios N times in turn and reports medians (this machine's speed drifts by ±30 %).
  * --only passport,bare runs just those scenarios (names: passport, search, list, stats, search-uncached,
- * list-uncached, stats-uncached, bare).
+ * search-cold, list-uncached, stats-uncached, bare).
  * --explain prints the plans and in-process timings of the queries behind scenarios (also done when a target fails).
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  * Logs, plans, profiles and a JSON summary go to bench/results/api-<timestamp>/ (git-ignored);
@@ -74,6 +76,8 @@ interface Options {
   serviceRoot: string;
   /** Times to run the scenarios, alternating; figures are medians over rounds. */
   rounds: number;
+  /** Connections for the first-time-search scenario (search-cold). */
+  coldConnections: number;
   /** Scenario names to run (passport, search, list, stats, bare); all when absent. */
   only?: string[];
 }
@@ -93,6 +97,7 @@ function parseArgs(argv: string[]): Options {
     skipBuild: false,
     quietWait: 180,
     rounds: 1,
+    coldConnections: 4,
     reuse: {},
     serviceRoot: ROOT,
   };
@@ -130,6 +135,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--connections':
         o.connections = Math.round(positive('--connections'));
+        break;
+      case '--cold-connections':
+        o.coldConnections = Math.round(positive('--cold-connections'));
         break;
       case '--threads':
         o.threads = Math.round(positive('--threads'));
@@ -413,8 +421,16 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     servers.push(bare);
     if (o.workers > 1) await waitBareWorkers(bare, o.workers);
 
+    // ---- first-time searches: words and word pairs of real titles, each URL different, on the service
+    // with its result cache off, so every request runs its query (the search as a user types it anew).
+    const coldQueries = await firstTimeSearches(db, org.id, 20_000);
+    const coldFile = path.join(tmp, 'cold-searches.txt');
+    fs.writeFileSync(coldFile, coldQueries.join('\n') + '\n');
+    log(`first-time searches: ${fmtInt(coldQueries.length)} different queries (e.g. ${coldQueries.slice(0, 3).map((q) => `"${decodeURIComponent(q)}"`).join(', ')})`);
+
     // ---- wrk
     const idScript = randomIdScript(tmp, idsFile, '/api/v1/compliance/dpp/');
+    const coldScript = randomIdScript(tmp, coldFile, '/api/v1/compliance/dpp/products?search=', 'cold-searches.lua');
     const fixed = fixedScript(tmp);
     // The same service with its result cache off: what a search, list or stats request costs when it
     // is not a repeat (the cached scenarios above repeat one URL, so after the first request they hit).
@@ -439,6 +455,7 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
       { name: 'list', label: 'GET /compliance/dpp/products?has_dpp=true&page=200', target: 'service', path: listPath, script: fixed },
       { name: 'stats', label: 'GET /compliance/dpp/stats', target: 'service', path: '/api/v1/compliance/dpp/stats', script: fixed },
       { name: 'search-uncached', label: '  same search, result cache off', target: 'uncached', path: searchPath, script: fixed },
+      { name: 'search-cold', label: `  first-time searches (a different query each time, ${o.coldConnections} connections)`, target: 'uncached', path: '/api/v1/compliance/dpp/products?search=x', script: coldScript },
       { name: 'list-uncached', label: '  same list page, result cache off', target: 'uncached', path: listPath, script: fixed },
       { name: 'stats-uncached', label: '  same stats, result cache off', target: 'uncached', path: '/api/v1/compliance/dpp/stats', script: fixed },
     ];
@@ -456,7 +473,8 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
       }
       const target = { service, uncached, bare }[s.target];
       // Uncached searches queue for seconds at 32 connections: measure them rather than time them out.
-      const common = { url: target.url + s.path, script: s.script, threads: o.threads, connections: o.connections, headers: auth, timeoutSec: s.target === 'uncached' ? 15 : 5 };
+      const connections = s.name === 'search-cold' ? o.coldConnections : o.connections;
+      const common = { url: target.url + s.path, script: s.script, threads: Math.min(o.threads, connections), connections, headers: auth, timeoutSec: s.target === 'uncached' ? 15 : 5 };
       if (o.quietWait > 0) {
         const q = await waitQuiet(o.quietWait);
         if (q.waited > 2.5) log(`  (waited ${q.waited.toFixed(0)} s for other work on the machine to stop; busy ${q.busyPct.toFixed(0)}% at start)`);
@@ -514,6 +532,10 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
       for (const [name, limit] of [['list', 25], ['search', 25], ['stats', 10]] as const) {
         if (ran(name)) targets.push({ text: `${name} p99 ${by(name).p99ms.toFixed(2)} ms (target < ${limit} ms)`, pass: by(name).p99ms < limit });
       }
+    }
+    if (ran('search-cold')) {
+      const cold = by('search-cold');
+      targets.push({ text: `first-time search p99 ${cold.p99ms.toFixed(2)} ms at ${o.coldConnections} connections, ${fmtInt(cold.rps)} req/s (target ≤ 25 ms)`, pass: cold.p99ms <= 25 });
     }
     const bad = results.filter((r) => r.result.non2xx > 0 || r.result.socketErrors > 0);
     targets.push({ text: `no non-2xx responses or socket errors${bad.length ? ` (not so in: ${bad.map((b) => b.name).join(', ')})` : ''}`, pass: bad.length === 0 });
@@ -608,3 +630,29 @@ main().catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });
+
+/**
+ * Search queries as users type them: single title words (3+ letters, from rare to common) and pairs of
+ * words from one title, taken from a spread of the organisation's products, URL-encoded, shuffled.
+ */
+async function firstTimeSearches(db: Database['db'], orgId: string, max: number): Promise<string[]> {
+  const rows = await db.selectFrom('products').select('title').where('org_id', '=', orgId).orderBy('id').limit(5000).execute();
+  const singles = new Set<string>();
+  const pairs = new Set<string>();
+  for (const { title } of rows) {
+    const words = title
+      .normalize('NFKD')
+      .replace(/\p{M}+/gu, '')
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter((w) => w.length >= 3);
+    for (const w of words) singles.add(w);
+    if (words.length >= 2) pairs.add(`${words[0]} ${words[words.length - 1]}`);
+  }
+  const all = [...singles, ...pairs];
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, max).map((q) => encodeURIComponent(q));
+}

@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import type { ChangeFeed } from './db/pg-listen.js';
+import type { ChangeFeed, SyncedChangeFeed } from './db/pg-listen.js';
 import { createResultCache } from './db/result-cache.js';
 import { createAccessService } from './features/access/service.js';
 import { auditRoutes } from './features/audit/routes.js';
@@ -47,6 +47,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** PostgreSQL: API key changes other processes announce (`dpp serve` LISTENs); without it cached keys live 5 s. */
   keyChanges?: ChangeFeed | undefined;
+  /** PostgreSQL: committed catalog changes (`dpp serve` LISTENs); without it the list/stats cache keys on the MVCC snapshot. */
+  catalogChanges?: SyncedChangeFeed | undefined;
   /** `dpp serve --workers N`: this process's worker number (1…N); /healthz then names the process that answered. */
   clusterWorker?: number | undefined;
   /** Renders PNG QR codes (default: `QR_WORKERS` threads, none when 0); tests pass one with a worker that can crash. Closed with the app. */
@@ -57,7 +59,7 @@ export interface AppDeps {
  * Builds the application without listening: the map of the system. `server.ts` listens;
  * tests drive it with `app.inject`.
  */
-export async function buildApp({ config, database, logger, qrPool, keyChanges, clusterWorker }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logger, qrPool, keyChanges, catalogChanges, clusterWorker }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     bodyLimit: config.bodyLimitBytes,
@@ -115,7 +117,7 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
   const access = createAccessService(database.db, { keyChanges });
   const products = createProductService(database.db);
   const compliance = createComplianceService(database.db, database.dialect);
-  const catalog = createCatalogView(database.db, database.dialect, createResultCache(database.db, database.dialect, config.resultCacheItems));
+  const catalog = createCatalogView(database.db, database.dialect, createResultCache(database.db, database.dialect, config.resultCacheItems, catalogChanges));
   const generator = createGenerateService(database.db, compliance, {
     threshold: config.extractionApplyThreshold,
     defaultProvider: config.extractionProvider,

@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { defaultSqliteFile, openConfiguredDatabase, type Database } from './db/database.js';
 import { createPgListener } from './db/pg-listen.js';
+import { CATALOG_CHANGES_CHANNEL } from './db/migrations/0011-catalog-changes.js';
 import { KEY_CHANGES_CHANNEL } from './features/access/key-cache.js';
 import { createSystemWorker } from './jobs/registry.js';
 import { seedDemo } from './seed/demo.js';
@@ -54,8 +55,10 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
   const database = await openConfiguredDatabase(config, { sqliteMmapBytes: 16 * 1024 ** 3, sqliteReaderThread: config.sqliteReaderThread });
   // PostgreSQL: key revocations by other processes arrive on `dpp_keys` (LISTEN on a connection of its own).
   const keyChanges = config.databaseUrl ? createPgListener({ connectionString: config.databaseUrl, channel: KEY_CHANGES_CHANNEL }) : undefined;
-  const app = await buildApp({ config, database, keyChanges, clusterWorker });
-  await keyChanges?.start(app.log);
+  // …and committed catalog changes on `dpp_catalog`, which the list/search/stats result cache keys on.
+  const catalogChanges = config.databaseUrl ? createPgListener({ connectionString: config.databaseUrl, channel: CATALOG_CHANGES_CHANNEL }) : undefined;
+  const app = await buildApp({ config, database, keyChanges, catalogChanges, clusterWorker });
+  await Promise.all([keyChanges?.start(app.log), catalogChanges?.start(app.log)]);
 
   if (await seedDemoAndAnnounce(config, database)) {
     app.log.info({ organisation: 'demo' }, 'seeded demo organisation, API key and sample products');
@@ -92,6 +95,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       await app.close();
       await worker?.stop();
       await keyChanges?.close();
+      await catalogChanges?.close();
       await database.close();
     })());
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

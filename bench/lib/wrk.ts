@@ -37,8 +37,8 @@ export function fixedScript(dir: string): string {
 }
 
 /** A script that requests `prefix + <random line of idsFile>` per request; each thread seeds its own RNG. */
-export function randomIdScript(dir: string, idsFile: string, prefix: string): string {
-  const file = path.join(dir, 'random-ids.lua');
+export function randomIdScript(dir: string, idsFile: string, prefix: string, name = 'random-ids.lua'): string {
+  const file = path.join(dir, name);
   fs.writeFileSync(
     file,
     `

@@ -17,7 +17,17 @@ export interface ChangeFeed {
   live(): boolean;
 }
 
-export interface PgListener extends ChangeFeed {
+/**
+ * A feed that can also promise it is up to date: `heard()` resolves true once every notification of a
+ * transaction that committed before the call has moved `version` (a query on the listening connection
+ * started after the call has answered, and PostgreSQL delivers pending notifications before a query's
+ * answer), or false when it is not listening and so cannot promise anything.
+ */
+export interface SyncedChangeFeed extends ChangeFeed {
+  heard(): Promise<boolean>;
+}
+
+export interface PgListener extends SyncedChangeFeed {
   /** Connects (resolves once the first attempt has connected or failed) and logs to `log` from then on. */
   start(log: ListenLog): Promise<void>;
   close(): Promise<void>;
@@ -64,6 +74,10 @@ export function createPgListener(options: PgListenOptions): PgListener {
   let failures = 0;
   let retry: NodeJS.Timeout | undefined;
   let ping: NodeJS.Timeout | undefined;
+  // heard(): at most one round trip in flight and one queued behind it, shared by every caller that
+  // arrived meanwhile (a caller needs a round trip that started after it asked, not its own).
+  let inFlight: Promise<boolean> | undefined;
+  let queued: Promise<boolean> | undefined;
 
   const lost = (c: pg.Client, reason: unknown) => {
     if (client !== c) return;
@@ -116,9 +130,37 @@ export function createPgListener(options: PgListenOptions): PgListener {
     }
   }
 
+  const roundTrip = (): Promise<boolean> => {
+    const c = client;
+    if (!c || !live) return Promise.resolve(false);
+    return c.query('select 1').then(
+      // Only a connection that stayed up throughout can promise (a reconnect moves `version` anyway).
+      () => live && client === c,
+      (e: unknown) => {
+        lost(c, e);
+        return false;
+      },
+    );
+  };
+  const heard = (): Promise<boolean> => {
+    if (!inFlight) {
+      const p = roundTrip().finally(() => {
+        if (inFlight === p) inFlight = undefined;
+      });
+      inFlight = p;
+      return p;
+    }
+    queued ??= inFlight.then(() => {
+      queued = undefined;
+      return heard();
+    });
+    return queued;
+  };
+
   return {
     version: () => version,
     live: () => live,
+    heard,
     async start(logTo) {
       log = logTo;
       await connect();

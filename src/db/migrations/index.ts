@@ -10,6 +10,7 @@ import { extractionAuthority } from './0007-extraction-authority.js';
 import { auditLog } from './0008-audit-log.js';
 import { rateLimits } from './0009-rate-limits.js';
 import { searchVector } from './0010-search-vector.js';
+import { catalogChanges } from './0011-catalog-changes.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -24,5 +25,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0008-audit-log': auditLog(),
     '0009-rate-limits': rateLimits(dialect),
     '0010-search-vector': searchVector(dialect),
+    '0011-catalog-changes': catalogChanges(dialect),
   };
 }
