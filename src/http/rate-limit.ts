@@ -28,6 +28,9 @@ export function rateLimitStoreKind(config: Pick<Config, 'redisUrl'>, database: P
   return database.dialect === 'postgres' ? 'postgres' : 'memory';
 }
 
+/** How long start-up waits for the Redis connection before serving without it. */
+const REDIS_READY_WAIT_MS = 3000;
+
 export async function installRateLimits(app: FastifyInstance, config: Config, database: Database): Promise<void> {
   if (!config.rateLimitEnabled) return;
   const kind = rateLimitStoreKind(config, database);
@@ -39,6 +42,20 @@ export async function installRateLimits(app: FastifyInstance, config: Config, da
     store.nameSpace = 'dpp-rate-limit:';
     app.addHook('onClose', async () => {
       redis.disconnect();
+    });
+    // Until the connection is up every count fails and is let through (no offline queue, by design:
+    // a Redis outage must not hold requests). Wait for it before serving, a bounded time, so a
+    // process that starts does not open with a window of uncounted requests.
+    app.addHook('onReady', async () => {
+      if (redis.status === 'ready') return;
+      const ready = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), REDIS_READY_WAIT_MS);
+        redis.once('ready', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+      if (!ready) app.log.warn({ waitedMs: REDIS_READY_WAIT_MS }, 'rate limit store (Redis) not reachable at start: requests are let through uncounted until it is');
     });
   } else if (kind === 'postgres') {
     const counters = createPgRateLimitCounters(database.db, {
