@@ -38,8 +38,8 @@ export async function importConnection(db: Kysely<Schema>): Promise<ImportConnec
   return {
     db: single,
     async copyProducts(rows, columns) {
-      const text = rows.map((row) => columns.map((c) => copyText((row as Record<string, unknown>)[c])).join('\t')).join('\n') + '\n';
-      await pipeline(Readable.from([text]), client.query(copyFrom(`copy products (${columns.join(', ')}) from stdin`)));
+      // Streamed in slices, so PostgreSQL is already inserting the first rows while the next are formatted.
+      await pipeline(Readable.from(copySlices(rows, columns), { objectMode: false, highWaterMark: 64 * 1024 }), client.query(copyFrom(`copy products (${columns.join(', ')}) from stdin`)));
     },
     async release() {
       await single.destroy();
@@ -48,9 +48,30 @@ export async function importConnection(db: Kysely<Schema>): Promise<ImportConnec
   };
 }
 
+const COPY_SLICE_ROWS = 250;
+
+/** The rows as COPY text, COPY_SLICE_ROWS rows per chunk, formatted as the stream asks for them. */
+function* copySlices(rows: readonly NewProductRow[], columns: readonly string[]): Generator<string> {
+  for (let start = 0; start < rows.length; start += COPY_SLICE_ROWS) {
+    let text = '';
+    const end = Math.min(rows.length, start + COPY_SLICE_ROWS);
+    for (let i = start; i < end; i++) {
+      const row = rows[i] as unknown as Record<string, unknown>;
+      for (let c = 0; c < columns.length; c++) text += (c === 0 ? '' : '\t') + copyText(row[columns[c]!]);
+      text += '\n';
+    }
+    yield text;
+  }
+}
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
 /** A value in COPY's text format: NULL as \N; backslash, tab, newline and carriage return escaped. */
 function copyText(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'boolean') return value ? 't' : 'f';
-  return String(value).replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
+  const text = String(value);
+  // Most values have nothing to escape: testing first skips building a new string for them.
+  return COPY_SPECIAL.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : text;
 }
