@@ -15,7 +15,7 @@
  * Always exits 0; targets are reported as PASS/FAIL lines.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import readline from 'node:readline';
 import os from 'node:os';
@@ -31,6 +31,7 @@ import { createAccessService } from '../src/features/access/service.js';
 import { importProducts } from '../src/features/products/import.js';
 import { readRows } from '../src/features/products/row-sources.js';
 import { gtinCheckDigit } from '../src/lib/gtin.js';
+import { newId } from '../src/lib/ids.js';
 import { foldForSearch } from '../src/lib/text.js';
 import SQLite from 'better-sqlite3';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -527,7 +528,9 @@ const BARE_COLUMNS = ['id', 'org_id', 'external_id', 'title', 'ean', 'gtin14', '
 
 function bareRow(p: GeneratedProduct, orgId: string, now: string): unknown[] {
   const attributes = JSON.stringify({ color: p.color, weight_kg: p.weight_kg, material: p.material, power_w: p.power_w, warranty_years: p.warranty_years });
-  return [randomUUID(), orgId, p.external_id, p.title, p.ean, `0${p.ean}`, true, p.brand, p.category, p.description, attributes, foldForSearch(p.title), now, now];
+  // The service's ids (UUIDv7, time-ordered): random v4 ids would make the limit pay for scattered
+  // primary-key inserts the service never does (at 1M rows that halved it, and ratios read 2×).
+  return [newId(), orgId, p.external_id, p.title, p.ean, `0${p.ean}`, true, p.brand, p.category, p.description, attributes, foldForSearch(p.title), now, now];
 }
 
 const BARE_BATCH = 10_000;
