@@ -24,7 +24,7 @@ import { documentRoutes } from './features/documents/routes.js';
 import { createDocumentService } from './features/documents/service.js';
 import { extractionRoutes } from './features/extraction/routes.js';
 import { createExtractionService } from './features/extraction/service.js';
-import { configureProviders } from './features/extraction/providers.js';
+import { createExtractionProviders } from './features/extraction/providers.js';
 import { systemRoutes } from './features/system/routes.js';
 import { installAuth } from './http/auth.js';
 import { createMetrics, installMetrics } from './http/metrics.js';
@@ -83,7 +83,6 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = config.maxConnections;
 
-  configureProviders(config);
   app.setValidatorCompiler(validatorCompiler);
   app.addSchema(ProblemSchema);
   installProblemHandlers(app, { bodyLimitBytes: config.bodyLimitBytes });
@@ -127,7 +126,7 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
   const documents = createDocumentService(database.db);
   const qr = qrPool ?? (config.qrWorkers > 0 ? new QrRenderPool({ size: config.qrWorkers, maxQueued: config.qrQueue, timeoutMs: config.qrTimeoutMs }) : undefined);
   if (qr) app.addHook('onClose', () => qr.close());
-  const extraction = createExtractionService(database.db, { defaultProvider: config.extractionProvider });
+  const extraction = createExtractionService(database.db, { defaultProvider: config.extractionProvider, providers: createExtractionProviders(config) });
 
   await app.register(systemRoutes, { database, ...(clusterWorker ? { servedBy: { worker: clusterWorker, pid: process.pid } } : {}) });
   await app.register(publicRoutes, { exports, baseUrl: config.publicBaseUrl });

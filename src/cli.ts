@@ -15,7 +15,7 @@ import { describeDatabase } from './server.js';
 import { serve } from './cluster.js';
 import { createSystemWorker } from './jobs/registry.js';
 import { runEvalCommand } from './features/extraction/eval.js';
-import { closeDefaultExtractionPools } from './features/extraction/text/index.js';
+import { ExtractionPool } from './features/extraction/text/index.js';
 import { createProgress } from './lib/progress.js';
 
 /** A mistake in how a command was called: printed as one line, no stack trace. */
@@ -97,11 +97,12 @@ program
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder (give the folder of labelled documents, e.g. ../shared/corpus/dev)`);
     const labels = opts.labels ?? path.join(dir, 'labels.json');
     if (!fs.existsSync(labels)) throw new UsageError(`no labels file at ${labels} (pass --labels FILE)`);
+    // The documents are read one at a time by one warm extraction worker, stopped at the end.
+    const pool = new ExtractionPool({ size: 1 });
     try {
-      process.stdout.write((await runEvalCommand(dir, opts.labels)) + '\n');
+      process.stdout.write((await runEvalCommand(dir, opts.labels, { pool })) + '\n');
     } finally {
-      // The documents were read in the shared pool of extraction workers: stop them.
-      await closeDefaultExtractionPools();
+      await pool.close();
     }
   });
 

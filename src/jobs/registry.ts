@@ -4,22 +4,23 @@ import type { Database } from '../db/database.js';
 import { createComplianceService } from '../features/compliance/service.js';
 import { extractionJob, type ExtractionJobDeps } from '../features/extraction/extraction.job.js';
 import { EXTRACTION_QUEUE } from '../features/extraction/service.js';
-import { configureProviders } from '../features/extraction/providers.js';
+import { createExtractionProviders, type ExtractionProviders } from '../features/extraction/providers.js';
 import { startAuditRetention, type AuditRetention } from '../features/audit/retention.js';
 import { ExtractionPool } from '../features/extraction/text/index.js';
 import { createWorker, type Worker } from './worker.js';
 
 /**
  * The worker with every job handler of the system, as `dpp serve` (SQLite) and `dpp worker` run it.
- * Documents are read in a pool of `EXTRACTION_WORKERS` warm worker threads, closed by `stop()`.
+ * Documents are read in a pool of `EXTRACTION_WORKERS` warm worker threads, closed by `stop()`; the
+ * extraction providers (and their SDK clients) are made here from `config`, unless `options.providers` is given.
  */
 export function createSystemWorker(
   config: Config,
   database: Database,
   log?: Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>,
-  options: { onExtractionOutcome?: ExtractionJobDeps['onOutcome'] } = {},
+  options: { onExtractionOutcome?: ExtractionJobDeps['onOutcome']; providers?: ExtractionProviders } = {},
 ): Worker {
-  configureProviders(config);
+  const providers = options.providers ?? createExtractionProviders(config);
   const compliance = createComplianceService(database.db, database.dialect);
   const pool = new ExtractionPool({ size: config.extractionWorkers, maxOldGenerationMb: config.extractionMemoryMb });
   const worker = createWorker({
@@ -35,6 +36,7 @@ export function createSystemWorker(
         timeoutMs: config.extractionTimeoutMs,
         memoryMb: config.extractionMemoryMb,
         defaultProvider: config.extractionProvider,
+        providers,
         pool,
         ...(options.onExtractionOutcome ? { onOutcome: options.onExtractionOutcome } : {}),
       }),

@@ -262,6 +262,103 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     }
   });
 
+  it('documents a JSON schema for each success status of every extraction route, and its answers keep every field', async () => {
+    type Schema = { type?: string | string[]; properties?: Record<string, Schema>; required?: string[]; items?: Schema; additionalProperties?: unknown };
+    type Operation = { tags?: string[]; responses: Record<string, { content?: Record<string, { schema?: Schema }> }> };
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>> };
+    const operations = new Map<string, Operation>();
+    for (const [route, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        if (operation.tags?.includes('Extraction')) operations.set(`${method.toUpperCase()} ${route}`, operation);
+      }
+    }
+    const success: Record<string, string[]> = {
+      'POST /api/v1/compliance/batch/extract': ['202'],
+      'GET /api/v1/compliance/batch/{task_id}': ['200'],
+      'POST /api/v1/compliance/products/{product_id}/extract-from-docs': ['200', '202'],
+      'POST /api/v1/compliance/products/{product_id}/extract-from-document/{asset_id}': ['202'],
+      'GET /api/v1/compliance/products/{product_id}/extraction-results': ['200'],
+    };
+    expect([...operations.keys()].sort()).toEqual(Object.keys(success).sort());
+    const schemaOf = (route: string, status: string): Schema => {
+      const operation = operations.get(route)!;
+      expect(Object.keys(operation.responses).filter((s) => s.startsWith('2')).sort(), route).toEqual(success[route]);
+      const schema = operation.responses[status]?.content?.['application/json']?.schema;
+      expect(schema?.properties, `${route} ${status}`).toBeDefined();
+      return schema!;
+    };
+    for (const [route, statuses] of Object.entries(success)) {
+      for (const status of statuses) schemaOf(route, status);
+      expect(operations.get(route)!.responses['404'], route).toBeDefined();
+    }
+    /** Every property of the answer is in the schema (nothing it sends is undocumented), and every required one is in the answer. */
+    const conforms = (value: Record<string, unknown>, schema: Schema, where: string) => {
+      const keys = Object.keys(value).sort();
+      expect(keys.filter((k) => !(k in schema.properties!)), `${where}: fields missing from the schema`).toEqual([]);
+      expect((schema.required ?? []).filter((k) => !keys.includes(k)), `${where}: required fields missing from the answer`).toEqual([]);
+    };
+
+    // An answer of each route, with every field it had before its schema (exact key sets).
+    const productId = await createProduct('Schema check');
+    await t.call(key, { method: 'PATCH', url: `/api/v1/compliance/products/${productId}/environmental`, payload: { rohs_compliant: false } });
+    const assetId = await upload(productId, 'statement.txt', Buffer.from('Declaration of conformity. The product complies with the RoHS Directive 2011/65/EU and (EU) 2015/863.'));
+    const empty = await createProduct('Schema check, no documents');
+
+    const batch = await t.call(key, { method: 'POST', url: '/api/v1/compliance/batch/extract', payload: { product_ids: [productId, empty] } });
+    expect(batch.statusCode).toBe(202);
+    expect(Object.keys(batch.json()).sort()).toEqual(['documents_queued', 'message', 'provider', 'queued', 'rejected', 'status', 'task_id']);
+    expect(batch.json().rejected).toEqual([{ product_id: empty, reason: 'no_documents' }]);
+    conforms(batch.json(), schemaOf('POST /api/v1/compliance/batch/extract', '202'), 'batch');
+
+    const task = await waitForTask(batch.json().task_id);
+    expect(Object.keys(task).sort()).toEqual(['counts', 'created_at', 'products', 'provider', 'status', 'task_id']);
+    expect(Object.keys(task.counts).sort()).toEqual(['completed', 'failed', 'queued', 'running']);
+    expect(Object.keys(task.products[0]).sort()).toEqual(['completed', 'documents', 'failed', 'product_id', 'status']);
+    const taskSchema = schemaOf('GET /api/v1/compliance/batch/{task_id}', '200');
+    conforms(task, taskSchema, 'task');
+    conforms(task.products[0], taskSchema.properties!.products!.items!, 'task product');
+
+    const fromDocs = await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${productId}/extract-from-docs` });
+    expect(fromDocs.statusCode).toBe(202);
+    expect(Object.keys(fromDocs.json()).sort()).toEqual(['documents_found', 'product_id', 'status', 'task_id']);
+    conforms(fromDocs.json(), schemaOf('POST /api/v1/compliance/products/{product_id}/extract-from-docs', '202'), 'extract-from-docs 202');
+    const noDocs = await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${empty}/extract-from-docs` });
+    expect(noDocs.statusCode).toBe(200);
+    expect(Object.keys(noDocs.json()).sort()).toEqual(['documents_found', 'message', 'product_id', 'status']);
+    conforms(noDocs.json(), schemaOf('POST /api/v1/compliance/products/{product_id}/extract-from-docs', '200'), 'extract-from-docs 200');
+
+    const one = await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${productId}/extract-from-document/${assetId}` });
+    expect(one.statusCode).toBe(202);
+    expect(Object.keys(one.json()).sort()).toEqual(['asset_id', 'product_id', 'status', 'task_id']);
+    conforms(one.json(), schemaOf('POST /api/v1/compliance/products/{product_id}/extract-from-document/{asset_id}', '202'), 'extract-from-document');
+    await waitForTask(fromDocs.json().task_id);
+    await waitForTask(one.json().task_id);
+
+    const res = await t.call(key, { method: 'GET', url: `/api/v1/compliance/products/${productId}/extraction-results?history=true` });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    const resultsSchema = schemaOf('GET /api/v1/compliance/products/{product_id}/extraction-results', '200');
+    conforms(body, resultsSchema, 'results');
+    expect(body.extractions).toHaveLength(3);
+    for (const extraction of body.extractions) {
+      expect(Object.keys(extraction).sort()).toEqual([
+        'applied_fields', 'asset_id', 'authority', 'confidence', 'conflicts', 'document_name', 'error', 'extracted_at',
+        'extraction_id', 'field_details', 'fields', 'provider', 'status', 'task_id',
+      ]);
+      conforms(extraction, resultsSchema.properties!.extractions!.items!, 'extraction');
+      // The open-keyed parts keep their whole content: every field, with value, confidence and evidence.
+      expect(Object.keys(extraction.fields).sort()).toEqual(Object.keys(extraction.field_details).sort());
+      expect(extraction.field_details.rohs_compliant).toMatchObject({ value: true, confidence: expect.any(Number), evidence: [expect.objectContaining({ page: 1, snippet: expect.any(String) })] });
+      expect(extraction.conflicts).toContainEqual({
+        field: 'rohs_compliant',
+        extracted: true,
+        current: false,
+        reason: expect.stringMatching(/set by a person/),
+        kept_source: { type: 'person', source: 'api' },
+      });
+    }
+  });
+
   it('answers 404 for an asset of another product', async () => {
     const a = await createProduct('A');
     const b = await createProduct('B');

@@ -14,7 +14,7 @@ import {
   UNGROUNDED_MAX_CONFIDENCE,
   type LlmProviderOptions,
 } from '../../src/features/extraction/llm/index.js';
-import { configureProviders, resolveProvider } from '../../src/features/extraction/providers.js';
+import { createExtractionProviders, type LlmSettings } from '../../src/features/extraction/providers.js';
 import { ExtractionFailure, type TextDocument } from '../../src/features/extraction/text/index.js';
 import { createSystemWorker } from '../../src/jobs/registry.js';
 import type { Worker } from '../../src/jobs/worker.js';
@@ -103,7 +103,6 @@ afterAll(async () => {
 });
 afterEach(() => {
   stub.reset();
-  configureProviders(undefined);
 });
 
 /** Settings through the real config loader, pointed at the stub, with short limits. */
@@ -171,7 +170,7 @@ describe('configuration of the LLM providers', () => {
   });
 });
 
-describe('resolveProvider', () => {
+describe('the extraction providers (createExtractionProviders)', () => {
   const validation = (fn: () => unknown) => {
     try {
       fn();
@@ -180,6 +179,8 @@ describe('resolveProvider', () => {
     }
     throw new Error('expected a validation error');
   };
+  const resolveProvider = (requested: string | undefined, configured: string, settings?: LlmSettings) =>
+    createExtractionProviders(settings).resolve(requested, configured);
 
   it('answers 400 (enum) for an unknown name and 400 (configured, naming the variable) for an unconfigured LLM', () => {
     const unknown = validation(() => resolveProvider('gpt-9', 'rules'));
@@ -194,25 +195,33 @@ describe('resolveProvider', () => {
     const anthropic = validation(() => resolveProvider('Anthropic', 'rules', onlyOpenAi));
     expect(anthropic.fieldErrors).toEqual([expect.objectContaining({ rule: 'configured', message: expect.stringContaining('ANTHROPIC_API_KEY') })]);
     expect(JSON.stringify(anthropic)).not.toContain('sk-test-openai');
+    // Checking a name makes no client, and answers the same.
+    expect(() => createExtractionProviders(onlyOpenAi).resolveName('anthropic', 'rules')).toThrow(/ANTHROPIC_API_KEY/);
 
     // The server default, when the request names none, is reported against EXTRACTION_PROVIDER.
     const byDefault = validation(() => resolveProvider(undefined, 'anthropic', onlyOpenAi));
     expect(byDefault.fieldErrors).toEqual([expect.objectContaining({ field: 'EXTRACTION_PROVIDER', rule: 'configured' })]);
   });
 
-  it('gives rules always, and the LLM providers when their key is set (explicitly or by configureProviders)', () => {
+  it('gives rules always, and the LLM providers when their key is set, one instance per registry', () => {
     expect(resolveProvider(undefined, 'rules').name).toBe('rules');
     const config = settings();
-    const openai = resolveProvider('openai', 'rules', config);
+    const providers = createExtractionProviders(config);
+    expect(providers.settings).toBe(config);
+    expect(providers.isConfigured('openai')).toBe(true);
+    const openai = providers.resolve('openai', 'rules');
     expect(openai.name).toBe('openai');
-    expect(resolveProvider(undefined, 'openai', config)).toBe(openai); // one client per settings
-    expect(resolveProvider('anthropic', 'rules', config).name).toBe('anthropic');
+    expect(providers.resolve(undefined, 'openai')).toBe(openai); // one client per registry
+    expect(providers.resolve('anthropic', 'rules').name).toBe('anthropic');
+    expect(providers.resolveName('ANTHROPIC', 'rules')).toBe('anthropic');
 
-    // Existing two-argument callers see the providers once the process configured them.
-    configureProviders(config);
-    expect(resolveProvider('openai', 'rules').name).toBe('openai');
-    configureProviders(undefined);
-    expect(() => resolveProvider('openai', 'rules')).toThrow(/OPENAI_API_KEY/);
+    // Nothing is shared through the module: another registry has its own clients, and one made
+    // without settings knows only rules, whatever other registries were made before it.
+    expect(createExtractionProviders(config).resolve('openai', 'rules')).not.toBe(openai);
+    const bare = createExtractionProviders(undefined);
+    expect(bare.isConfigured('rules')).toBe(true);
+    expect(bare.isConfigured('openai')).toBe(false);
+    expect(() => bare.resolve('openai', 'rules')).toThrow(/OPENAI_API_KEY/);
   });
 
   it('extracts through the resolved provider', async () => {
@@ -578,8 +587,6 @@ describe('an extraction job with an LLM provider (sqlite)', () => {
   }
 
   it('completes with the model fields, fails on an invalid answer, and leaves a rate limit to the queue', async () => {
-    configureProviders(t.config); // what the app and worker do at start (see the report)
-
     stub.script('openai', { body: openAiCompletion(JSON.stringify(GOOD_ANSWER)) });
     const ok = await queue();
     const done = await extractionOf(ok.productId, (e) => e.status === 'completed' || e.status === 'failed');

@@ -2,10 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   DOCX,
   ExtractionFailure,
+  ExtractionPool,
   extractText,
   extractTextIsolated,
   mediaTypeFromFileName,
@@ -184,9 +185,13 @@ describe('text extraction of DOCX, HTML, plain text and markdown', () => {
 });
 
 describe('isolated extraction of hostile and broken files', () => {
+  // One pool of warm workers for the whole group, as a service owns one: a worker that fails is replaced.
+  const pool = new ExtractionPool();
+  afterAll(() => pool.close());
+
   it('rejects random bytes named as a PDF', async () => {
     const random = new Uint8Array(64 * 1024).map((_, i) => (i * 7919 + 13) % 251);
-    const f = await failure(extractTextIsolated(random, 'application/pdf'));
+    const f = await failure(extractTextIsolated(random, 'application/pdf', { pool }));
     expect(f.reason).toBe('invalid_file');
     expect(f.message).toMatch(/PDF/);
   });
@@ -195,14 +200,14 @@ describe('isolated extraction of hostile and broken files', () => {
     const text = 'BT /F1 12 Tf (Hello) Tj ET';
     const whole = onePage(`<< /Length 99999999999 >>\nstream\n${text}\nendstream`);
     const truncated = whole.subarray(0, whole.indexOf('endstream'));
-    const f = await failure(extractTextIsolated(truncated, 'application/pdf'));
+    const f = await failure(extractTextIsolated(truncated, 'application/pdf', { pool }));
     expect(f.reason).toBe('invalid_file');
     expect(f.message).toMatch(/PDF/);
   });
 
   it('rejects a real PDF cut to a third of its size', async () => {
     const bytes = read('raspberrypi_pico_eu-doc.pdf');
-    const f = await failure(extractTextIsolated(bytes.subarray(0, Math.floor(bytes.length / 3)), 'application/pdf'));
+    const f = await failure(extractTextIsolated(bytes.subarray(0, Math.floor(bytes.length / 3)), 'application/pdf', { pool }));
     expect(f.reason).toBe('invalid_file');
   });
 
@@ -214,23 +219,24 @@ describe('isolated extraction of hostile and broken files', () => {
       { name: 'word/document.xml', data: huge, declaredSize: 1024 },
     ]);
     expect(file.length).toBeLessThan(1024 * 1024);
-    const f = await failure(extractTextIsolated(file, DOCX, { limits: { maxDecompressedBytes: 16 * 1024 * 1024 } }));
+    const f = await failure(extractTextIsolated(file, DOCX, { limits: { maxDecompressedBytes: 16 * 1024 * 1024 }, pool }));
     expect(f.reason).toBe('too_large');
     expect(f.message).toMatch(/zip bomb/);
   });
 
   it('rejects a DOCX that is not a ZIP archive', async () => {
-    const f = await failure(extractTextIsolated(Buffer.from('PK\u0003\u0004 but nothing else'), DOCX));
+    const f = await failure(extractTextIsolated(Buffer.from('PK\u0003\u0004 but nothing else'), DOCX, { pool }));
     expect(f.reason).toBe('invalid_file');
   });
 
   it('stops an extraction that runs past its time limit', async () => {
-    const f = await failure(extractTextIsolated(read('ti_rohs-statement_szzq088p.pdf'), 'application/pdf', { timeoutMs: 50 }));
+    const f = await failure(extractTextIsolated(read('ti_rohs-statement_szzq088p.pdf'), 'application/pdf', { timeoutMs: 50, pool }));
     expect(f.reason).toBe('timeout');
     expect(f.message).toMatch(/50 ms/);
   });
 
   it('stops an extraction that exhausts its heap', async () => {
+    // Without a pool: a worker of its own, with this heap limit.
     const f = await failure(extractTextIsolated(read('ti_rohs-statement_szzq088p.pdf'), 'application/pdf', { maxOldGenerationMb: 4, timeoutMs: 30_000 }));
     expect(f.reason).toBe('memory_limit');
   });
@@ -245,7 +251,8 @@ describe('isolated extraction of hostile and broken files', () => {
   });
 
   it('still extracts normally after all of the above (the test process survived)', async () => {
-    const doc = await extractTextIsolated(Buffer.from('Made in China'), 'text/plain');
+    const doc = await extractTextIsolated(Buffer.from('Made in China'), 'text/plain', { pool });
     expect(doc.pages).toEqual(['Made in China']);
+    expect(pool.stats().retired).toBeGreaterThanOrEqual(1); // the timed-out worker was replaced
   });
 });

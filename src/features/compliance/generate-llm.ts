@@ -434,16 +434,10 @@ function modelName(reported: unknown, configured: string): string {
   return typeof reported === 'string' && /^[\w.:/@-]{1,100}$/.test(reported) ? reported : configured;
 }
 
-/** One generator (and SDK client, with its connection pool) per settings object and provider. */
-const generators = new WeakMap<LlmSettings, Map<string, GenerationModel>>();
-
+/**
+ * A generator (with its SDK client and connection pool) for the provider: make it once and keep it
+ * (`createGenerateService` keeps one per provider), not once per request.
+ */
 export function generationModel(provider: 'openai' | 'anthropic', settings: LlmSettings, options: LlmProviderOptions = {}): GenerationModel {
-  let byName = generators.get(settings);
-  if (!byName) generators.set(settings, (byName = new Map()));
-  let model = byName.get(provider);
-  if (!model) {
-    model = provider === 'openai' ? openAiGenerator(settings, options) : anthropicGenerator(settings, options);
-    byName.set(provider, model);
-  }
-  return model;
+  return provider === 'openai' ? openAiGenerator(settings, options) : anthropicGenerator(settings, options);
 }

@@ -4,7 +4,15 @@ import { errors } from '../../errors.js';
 import { nowIso } from '../../lib/time.js';
 import type { LlmProviderOptions, LlmSettings } from '../extraction/llm/settings.js';
 import { generateCandidates, GEN_LANGS, isGenLang, productLanguage, type ExtractedValue, type GenLang } from './generate.js';
-import { COMPOSED_FIELDS, generationModel, providerProblem, resolveGenerationProvider, type GenerationContext, type LlmGeneration } from './generate-llm.js';
+import {
+  COMPOSED_FIELDS,
+  generationModel,
+  providerProblem,
+  resolveGenerationProvider,
+  type GenerationContext,
+  type GenerationModel,
+  type LlmGeneration,
+} from './generate-llm.js';
 import { valuesFromRow, type Field } from './record.js';
 import { normalisePatch } from './rules.js';
 import type { Actor, ComplianceService, DppStatus } from './service.js';
@@ -47,6 +55,17 @@ export function createGenerateService(
   compliance: ComplianceService,
   options: { threshold: number; defaultProvider: string; llm?: LlmSettings | undefined; llmOptions?: LlmProviderOptions },
 ) {
+  /** One generator (and SDK client, with its connection pool) per provider, made on first use and kept by this service. */
+  const models = new Map<'openai' | 'anthropic', GenerationModel>();
+  const modelFor = (provider: 'openai' | 'anthropic'): GenerationModel => {
+    let model = models.get(provider);
+    if (!model) {
+      // resolveGenerationProvider checked that the settings configure this provider.
+      model = generationModel(provider, options.llm!, options.llmOptions);
+      models.set(provider, model);
+    }
+    return model;
+  };
   return {
     async generate(orgId: string, productId: string, actor: Actor, request: GenerateOptions = {}) {
       if (request.lang !== undefined && !isGenLang(request.lang)) {
@@ -115,7 +134,7 @@ export function createGenerateService(
           extractions: [...latest.values()].map((row) => ({ id: row.id, document_id: row.asset_id, provider: row.provider, fields: row.fields })),
         };
         try {
-          llm = await generationModel(provider, options.llm!, options.llmOptions).generate(context);
+          llm = await modelFor(provider).generate(context);
         } catch (e) {
           throw providerProblem(e) ?? e;
         }

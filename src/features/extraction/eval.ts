@@ -28,7 +28,7 @@ import { extractWithRules } from './rules/index.js';
 import { countryCode } from './rules/fields/country.js';
 import { standardKey } from './rules/fields/standards.js';
 import { actKey, parseAct } from './rules/legal-acts.js';
-import { extractTextIsolated, mediaTypeFromFileName, type TextDocument } from './text/index.js';
+import { ExtractionPool, extractTextIsolated, mediaTypeFromFileName, type TextDocument } from './text/index.js';
 
 export interface LabelledDocument {
   file: string;
@@ -66,8 +66,10 @@ export interface EvaluationReport {
 }
 
 export interface EvaluateOptions {
-  /** Text extraction; default: `extractTextIsolated` with a 60 s timeout. */
+  /** Text extraction; default: `extractTextIsolated` (with OCR and a 120 s timeout) in `pool`. */
   extractText?: (bytes: Uint8Array, mediaType: string) => Promise<TextDocument>;
+  /** The extraction workers of the default text extraction, owned by the caller; default a pool made for this evaluation and closed after it. */
+  pool?: ExtractionPool;
 }
 
 /** The fields the accuracy targets are set on. */
@@ -209,7 +211,17 @@ export async function evaluate(
   extract: (doc: TextDocument) => Promise<ExtractionResult>,
   options: EvaluateOptions = {},
 ): Promise<EvaluationReport> {
-  const readText = options.extractText ?? ((bytes, mediaType) => extractTextIsolated(bytes, mediaType, { timeoutMs: 120_000, ocr: true }));
+  if (!options.extractText && !options.pool) {
+    // Documents are read one at a time: one warm worker, stopped when the evaluation ends.
+    const pool = new ExtractionPool({ size: 1 });
+    try {
+      return await evaluate(dir, labelsPath, extract, { ...options, pool });
+    } finally {
+      await pool.close();
+    }
+  }
+  const { pool } = options;
+  const readText = options.extractText ?? ((bytes, mediaType) => extractTextIsolated(bytes, mediaType, { timeoutMs: 120_000, ocr: true, ...(pool ? { pool } : {}) }));
   const labels = JSON.parse(await fs.readFile(labelsPath, 'utf8')) as LabelledDocument[];
   const fields = Object.fromEntries(FIELD_NAMES.map((n) => [n, emptyScore(LIST_FIELDS.has(n))])) as Record<FieldName, FieldScore>;
   const documents: DocumentOutcome[] = [];
@@ -293,8 +305,8 @@ export function formatEvaluation(report: EvaluationReport): string {
  * `dpp eval-extraction DIR [--labels FILE]`: the rules engine over a labelled directory; returns the
  * printed text. The labels default to DIR/labels.json; documents are read from DIR or DIR/docs.
  */
-export async function runEvalCommand(dir: string, labelsPath?: string): Promise<string> {
+export async function runEvalCommand(dir: string, labelsPath?: string, options: Pick<EvaluateOptions, 'pool'> = {}): Promise<string> {
   const labels = labelsPath ?? path.join(dir, 'labels.json');
-  const report = await evaluate(dir, labels, async (doc) => extractWithRules(doc));
+  const report = await evaluate(dir, labels, async (doc) => extractWithRules(doc), options);
   return formatEvaluation(report);
 }

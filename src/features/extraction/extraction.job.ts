@@ -8,7 +8,7 @@ import { applyExtraction } from './apply.js';
 import { documentAuthority, type Authority } from './authority.js';
 import type { ExtractionResult } from './fields.js';
 import { ProviderError } from './llm/errors.js';
-import { resolveProvider } from './providers.js';
+import type { ExtractionProviders } from './providers.js';
 import { classifyDocument } from './rules/index.js';
 import { createExtractionRepository } from './repository.js';
 import { ExtractionFailure, extractTextIsolated, type ExtractionPool } from './text/index.js';
@@ -20,8 +20,10 @@ export interface ExtractionJobDeps {
   timeoutMs: number;
   memoryMb: number;
   defaultProvider: string;
-  /** The warm extraction workers to read documents in (their own heap limit applies); default the process's shared pool for `memoryMb`. */
-  pool?: ExtractionPool;
+  /** The providers the extractions name (made once by the worker's owner). */
+  providers: ExtractionProviders;
+  /** The warm extraction workers to read documents in (their own heap limit applies); owned and closed by the caller. */
+  pool: ExtractionPool;
   /** Told of every extraction this job finishes (the /metrics outcome counter). */
   onOutcome?: (provider: string, outcome: 'completed' | 'failed') => void;
 }
@@ -82,9 +84,9 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
         timeoutMs: deps.timeoutMs,
         maxOldGenerationMb: deps.memoryMb,
         ocr: true,
-        ...(deps.pool ? { pool: deps.pool } : {}),
+        pool: deps.pool,
       });
-      result = await resolveProvider(extraction.provider, deps.defaultProvider).extract(text);
+      result = await deps.providers.resolve(extraction.provider, deps.defaultProvider).extract(text);
       // What the document is decides which of the product's fields it may set (see authority.ts).
       authority = documentAuthority(document.kind, classifyDocument(text));
     } catch (e) {

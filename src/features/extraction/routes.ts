@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
-import { ExtractionResults, QueuedDocument, QueuedProducts, TaskProgress } from './schemas.js';
+import { BatchQueued, ExtractionResults, QueuedDocument, QueuedProducts, TaskProgress } from './schemas.js';
 import type { ExtractionService } from './service.js';
 
 const ProviderQuery = Type.Object(
@@ -28,15 +28,7 @@ export const extractionRoutes: FastifyPluginAsyncTypebox<{ extraction: Extractio
         { additionalProperties: false },
       ),
       response: {
-        202: Type.Object({
-          task_id: Type.String(),
-          queued: Type.Integer({ description: 'products queued' }),
-          documents_queued: Type.Integer(),
-          status: Type.String(),
-          message: Type.String(),
-          provider: Type.String(),
-          rejected: Type.Array(Type.Object({ product_id: Type.String(), reason: Type.String() })),
-        }),
+        202: BatchQueued,
         ...ProblemResponses,
         422: Type.Unsafe<unknown>({ $ref: 'Problem#', description: 'no product could be queued; nothing was written' }),
       },

@@ -5,6 +5,23 @@ import { Type } from 'typebox';
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 const Open = { additionalProperties: true };
 
+/** 202 of POST /compliance/batch/extract: the spec's task_id, queued, status and message, plus what was queued and refused. */
+export const BatchQueued = Type.Object(
+  {
+    task_id: Type.String(),
+    queued: Type.Integer({ description: 'products queued' }),
+    documents_queued: Type.Integer(),
+    status: Type.String({ description: 'queued' }),
+    message: Type.String(),
+    provider: Type.String(),
+    rejected: Type.Array(
+      Type.Object({ product_id: Type.String(), reason: Type.String({ description: 'not_found or no_documents' }) }, Open),
+      { description: 'products not queued, and why' },
+    ),
+  },
+  Open,
+);
+
 export const QueuedProducts = Type.Object(
   {
     product_id: Type.String(),
@@ -21,7 +38,7 @@ export const QueuedDocument = Type.Object(
   Open,
 );
 
-const Counts = Type.Object({ queued: Type.Integer(), running: Type.Integer(), completed: Type.Integer(), failed: Type.Integer() });
+const Counts = Type.Object({ queued: Type.Integer(), running: Type.Integer(), completed: Type.Integer(), failed: Type.Integer() }, Open);
 
 export const TaskProgress = Type.Object(
   {

@@ -5,13 +5,15 @@ import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
 import { enqueue } from '../../jobs/queue.js';
 import { createDocumentRepository } from '../documents/repository.js';
-import { resolveProvider } from './providers.js';
+import type { ExtractionProviders } from './providers.js';
 import { createExtractionRepository } from './repository.js';
 
 export const EXTRACTION_QUEUE = 'extraction.run-document';
 
 export interface ExtractionServiceOptions {
   defaultProvider: string;
+  /** The providers a request may name (checked when it is queued; the job worker runs them). */
+  providers: ExtractionProviders;
 }
 
 type ProductRef = { id: string };
@@ -56,7 +58,7 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
 
   /** One task for many products: every document of each known product is queued. */
   async function queueProducts(orgId: string, productIds: string[], requested?: string) {
-    const provider = resolveProvider(requested, options.defaultProvider).name;
+    const provider = options.providers.resolveName(requested, options.defaultProvider);
     const unique = [...new Set(productIds)];
     const known = await products(orgId, unique);
     const taskId = newId();
@@ -90,7 +92,7 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
     queueProducts,
 
     async queueDocument(orgId: string, productId: string, assetId: string, requested?: string) {
-      const provider = resolveProvider(requested, options.defaultProvider).name;
+      const provider = options.providers.resolveName(requested, options.defaultProvider);
       if (!(await products(orgId, [productId])).has(productId)) throw errors.notFound('Product', `Product ${productId} not found.`);
       const doc = await createDocumentRepository(db).findById(orgId, assetId);
       // An asset of another product is reported exactly like a missing one.

@@ -1,5 +1,5 @@
 export { extractText } from './extract-text.js';
-export { closeDefaultExtractionPools, defaultExtractionPool, extractTextIsolated, type IsolationOptions } from './isolated.js';
+export { extractTextIsolated, type IsolationOptions } from './isolated.js';
 export {
   ExtractionPool,
   ExtractionPoolBusyError,

@@ -6,7 +6,7 @@ export interface IsolationOptions {
   timeoutMs?: number;
   /**
    * V8 old-generation heap of the worker, in MiB (typed-array memory is capped by `limits` instead).
-   * Picks the shared pool of workers with that heap; ignored when `pool` is given (its own applies).
+   * Applies to the worker started without `pool`; ignored when `pool` is given (its own applies).
    */
   maxOldGenerationMb?: number;
   limits?: Partial<TextLimits>;
@@ -17,52 +17,42 @@ export interface IsolationOptions {
    * `maxMemoryMb` (1024 MiB by default).
    */
   ocr?: boolean | OcrSettings;
-  /** The pool to run in; default a pool shared by the process, one per `maxOldGenerationMb` (see `defaultExtractionPool`). */
+  /**
+   * The pool of warm workers to run in, owned (and closed) by the caller: a service makes one where
+   * it is built. Without it the document gets a worker of its own, stopped when it is read (a worker
+   * start, module loading and tesseract's start each time: for one-off calls and tests).
+   */
   pool?: ExtractionPool;
 }
 
 /**
  * `extractText` in a worker thread with a heap limit and a timeout: a hostile or broken file
  * fails that extraction with an `ExtractionFailure` (reason `timeout`, `memory_limit`,
- * `invalid_file`, `too_large`, `worker_crashed` …) and harms nothing else. The worker comes from a
- * pool of warm workers (`ExtractionPool`): one that failed that way is replaced, the others go on.
+ * `invalid_file`, `too_large`, `worker_crashed` …) and harms nothing else. The worker comes from
+ * the caller's pool of warm workers (`ExtractionPool`, option `pool`): one that failed that way is
+ * replaced, the others go on. Without a pool, a worker is started for this document and stopped after.
  *
  * @example
- *   const { pages } = await extractTextIsolated(bytes, 'application/pdf', { timeoutMs: 20_000, maxOldGenerationMb: 256 });
+ *   const pool = new ExtractionPool({ size: 2, maxOldGenerationMb: 256 }); // once, where the service is built
+ *   const { pages } = await extractTextIsolated(bytes, 'application/pdf', { timeoutMs: 20_000, pool });
+ *   await pool.close(); // with the service
  */
-export function extractTextIsolated(
+export async function extractTextIsolated(
   bytes: Uint8Array,
   mediaType: string,
   { timeoutMs = 30_000, maxOldGenerationMb = 256, limits = {}, ocr, pool }: IsolationOptions = {},
 ): Promise<TextDocument> {
-  let chosen: ExtractionPool;
+  const options = { timeoutMs, limits, ...(ocr ? { ocr } : {}) };
+  if (pool) return pool.run(bytes, mediaType, options);
+  let own: ExtractionPool;
   try {
-    chosen = pool ?? defaultExtractionPool(maxOldGenerationMb);
+    own = new ExtractionPool({ size: 1, maxOldGenerationMb, idleTimeoutMs: 0 });
   } catch (error) {
-    return Promise.reject(new ExtractionFailure('worker_crashed', `no extraction worker: ${(error as Error).message}`));
+    throw new ExtractionFailure('worker_crashed', `no extraction worker: ${(error as Error).message}`);
   }
-  return chosen.run(bytes, mediaType, { timeoutMs, limits, ...(ocr ? { ocr } : {}) });
-}
-
-const defaultPools = new Map<number, ExtractionPool>();
-
-/**
- * The process's shared pool for workers with this heap limit (default size: `defaultExtractionWorkers()`),
- * made on first use. Its idle workers do not keep the process alive; `closeDefaultExtractionPools`
- * stops them at once.
- */
-export function defaultExtractionPool(maxOldGenerationMb = 256): ExtractionPool {
-  let pool = defaultPools.get(maxOldGenerationMb);
-  if (!pool) {
-    pool = new ExtractionPool({ maxOldGenerationMb });
-    defaultPools.set(maxOldGenerationMb, pool);
+  try {
+    return await own.run(bytes, mediaType, options);
+  } finally {
+    await own.close();
   }
-  return pool;
-}
-
-/** Closes the shared pools (a later `extractTextIsolated` makes a new one). */
-export async function closeDefaultExtractionPools(): Promise<void> {
-  const pools = [...defaultPools.values()];
-  defaultPools.clear();
-  await Promise.all(pools.map((p) => p.close()));
 }
