@@ -28,7 +28,6 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
   let reader: string;
   let otherWriter: string;
   let otherAdmin: string;
-  let orgId: string;
 
   beforeAll(async () => {
     t = await createTestApp(dialect);
@@ -37,7 +36,6 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     reader = await t.key('audit-a', 'read');
     otherWriter = await t.key('audit-b', 'read,write');
     otherAdmin = await t.key('audit-b', 'admin');
-    orgId = (await createAccessService(t.database.db).requireOrganisation('audit-a')).id;
   });
   afterAll(() => t.close());
 

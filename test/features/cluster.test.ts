@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/database.js';
-import { createPgListener, type PgListener } from '../../src/db/pg-listen.js';
+import { createPgListener } from '../../src/db/pg-listen.js';
 import { KEY_CHANGES_CHANNEL } from '../../src/features/access/key-cache.js';
 import { createAccessService } from '../../src/features/access/service.js';
 import { TEST_DATABASE_URL, createTestDatabase, dialects } from '../helpers/db.js';

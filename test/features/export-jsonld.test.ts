@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import type { PassportView } from '../../src/features/compliance/views.js';
 import {
   CONTEXT_PATHS,
-  localDocumentLoader,
   UNTP_CORE_CONTEXT_URL,
   UNTP_DPP_CONTEXT_URL,
   UPSTREAM_CONTEXTS,

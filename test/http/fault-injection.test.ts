@@ -151,7 +151,6 @@ describe.each(dialects)('clients that go away or never finish (%s)', (dialect) =
     expect(ms).toBeLessThan(6000);
     expect(await alive()).toBe(true);
     // Its import slot is given back with the connection.
-    const t0 = Date.now();
     await waitFor(async () => {
       const next = await t.call(key, { method: 'POST', url: '/api/v1/products/import', payload: 'sku,title\nq,Q\n', headers: { 'content-type': 'text/csv' } });
       return next.statusCode === 200;
