@@ -72,6 +72,8 @@ export const errors = {
     }),
   notFound: (what: string, detail?: string) =>
     new AppError(404, 'not_found', 'Not found', detail ?? `${what} not found.`),
+  /** A product id that is unknown, or another organisation's: the same answer either way. */
+  productNotFound: (productId: string) => new AppError(404, 'not_found', 'Not found', `Product ${productId} not found.`),
   conflict: (detail: string, extra?: Record<string, unknown>) =>
     new AppError(409, 'conflict', 'Conflict', detail, undefined, extra),
   /** A published passport shows its GTIN, and printed codes carry it: the GTIN can never change after. */

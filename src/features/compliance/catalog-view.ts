@@ -8,6 +8,7 @@ import { parseGtin } from '../../lib/gtin.js';
 import { foldForSearch } from '../../lib/text.js';
 import { createStatsRepository } from '../stats/repository.js';
 import { createComplianceRepository, type ListFilter } from './repository.js';
+import type { DppStatus } from '../passports/model.js';
 import { ListResult, StatsResult, type ListQueryInput } from './schemas.js';
 
 // The routes' response schemas, compiled as Fastify compiles them, so the cached text is what Fastify
@@ -77,7 +78,7 @@ export function createCatalogView(db: Kysely<Schema>, dialect: Dialect, results:
         product_id: i.id,
         title: i.title,
         ean: i.ean,
-        dpp_status: i.dpp_status as 'draft' | 'complete' | 'published' | null,
+        dpp_status: i.dpp_status as DppStatus | null,
         has_unpublished_changes: flags.get(i.id) ?? false,
         updated_at: i.updated_at,
       })),

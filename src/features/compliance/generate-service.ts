@@ -80,7 +80,7 @@ export function createGenerateService(
         .where('org_id', '=', orgId)
         .where('id', '=', productId)
         .executeTakeFirst();
-      if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+      if (!product) throw errors.productNotFound(productId);
       const record = await db.selectFrom('compliance_records').selectAll().where('product_id', '=', productId).executeTakeFirst();
       const extractions = await db
         .selectFrom('extractions')

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { dialectOf, hasDppCondition, type Dialect } from '../../db/dialect.js';
 import { preparedQuery } from '../../db/prepared.js';
-import type { ComplianceRecordsTable, ComplianceRow, Schema } from '../../db/schema.js';
+import type { ComplianceRecordsTable, Schema } from '../../db/schema.js';
 import { passportDocumentSql } from './views.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
@@ -46,20 +46,6 @@ async function countMatchesIfSoleOwner(db: Db, orgId: string, words: string[]): 
 export function createComplianceRepository(db: Db, dialect: Dialect) {
   return {
     /**
-     * The product row, locked for the rest of the transaction on PostgreSQL so that concurrent
-     * changes to one product queue up (SQLite transactions are serialised by its single writer).
-     */
-    lockProduct(orgId: string, productId: string) {
-      let q = db
-        .selectFrom('products')
-        .select(['id', 'title', 'ean', 'gtin14', 'gtin_valid', 'has_dpp', 'dpp_status', 'updated_at'])
-        .where('org_id', '=', orgId)
-        .where('id', '=', productId);
-      if (dialect === 'postgres') q = q.forUpdate();
-      return q.executeTakeFirst();
-    },
-
-    /**
      * Whether another organisation has ever published a passport under this GTIN. Withdrawn counts:
      * its codes are printed, and a withdrawal (to correct data, say) must not hand the Digital Link over.
      */
@@ -73,15 +59,6 @@ export function createComplianceRepository(db: Db, dialect: Dialect) {
         .limit(1)
         .executeTakeFirst();
       return other !== undefined;
-    },
-
-    findProduct(orgId: string, productId: string) {
-      return db
-        .selectFrom('products')
-        .select(['id', 'title', 'ean', 'gtin14', 'gtin_valid', 'has_dpp', 'dpp_status', 'updated_at'])
-        .where('org_id', '=', orgId)
-        .where('id', '=', productId)
-        .executeTakeFirst();
     },
 
     /** The passport GET's answer, rendered by the database; undefined when the product does not exist. */

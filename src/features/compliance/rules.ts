@@ -1,4 +1,6 @@
 import { errors, type FieldError } from '../../errors.js';
+import { isEmpty, requiredForComplete } from '../passports/derive.js';
+import { PASSPORT_MODEL } from '../passports/model.js';
 import type { ComplianceValues, Field, Material, Substance } from './record.js';
 import {
   isValidCas,
@@ -10,19 +12,13 @@ import {
 } from './vocabulary.js';
 
 /**
- * The fields a passport needs before it is `complete` (and can be published). One place:
- * the status computation, the publish check and the README all read this list. Its results are
- * stored with every change (`products.dpp_status`, `compliance_records.missing_fields`, the
- * per-organisation counters): changing the rules needs a migration that recomputes all three.
+ * The fields a passport needs before it is `complete` (and can be published), from the model
+ * (`requiredForComplete`). The status computation, the publish check and the README read this list.
+ * Its results are stored with every change (`products.dpp_status`, `compliance_records.missing_fields`,
+ * the per-organisation counters): changing the rules needs a migration that recomputes all three.
+ * (product_name is not required: it falls back to the product's title, so a passport always has one.)
  */
-export const REQUIRED_FOR_COMPLETE = [
-  // product_name is not listed: it falls back to the product's title, so a passport always has one.
-  'manufacturer',
-  'materials',
-  'carbon_footprint_kg',
-  'certifications',
-  'end_of_life_instructions',
-] as const satisfies readonly Field[];
+export const REQUIRED_FOR_COMPLETE = requiredForComplete(PASSPORT_MODEL) as readonly Field[];
 
 const SUM_TOLERANCE = 0.01;
 
@@ -33,10 +29,7 @@ function materialsSum(materials: readonly Material[]): number {
 /** What keeps these values from a complete passport, as `field: reason`; empty when complete. */
 export function missingForComplete(values: ComplianceValues): string[] {
   const missing: string[] = [];
-  for (const f of REQUIRED_FOR_COMPLETE) {
-    const v = values[f];
-    if (v === null || v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) missing.push(f);
-  }
+  for (const f of REQUIRED_FOR_COMPLETE) if (isEmpty(values[f])) missing.push(f);
   if (values.materials?.length && Math.abs(materialsSum(values.materials) - 100) > SUM_TOLERANCE) {
     missing.push('materials (percentages must sum to 100)');
   }
@@ -140,16 +133,13 @@ export function normalisePatch(patch: Partial<Record<Field, unknown>>): Partial<
           };
         });
         break;
-      case 'product_name':
-      case 'manufacturer':
-      case 'end_of_life_instructions': {
-        const text = (value as string).trim();
-        if (!text) bad(`/${field}`, 'minLength', 'must not be blank');
-        out[field] = text;
-        break;
-      }
       default:
-        out[field] = value;
+        // Free text (the model's text fields without a rule above) is trimmed and must not be blank.
+        if (PASSPORT_MODEL[field].storage === 'text' && typeof value === 'string') {
+          const text = value.trim();
+          if (!text) bad(`/${field}`, 'minLength', 'must not be blank');
+          out[field] = text;
+        } else out[field] = value;
     }
   }
   if (problems.length) {

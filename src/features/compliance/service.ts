@@ -5,9 +5,11 @@ import { AppError, errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
 import { recordAudit } from '../audit/record.js';
+import { requireOwnedProduct } from '../products/ownership.js';
 import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
 import { ifMatchHolds } from './etag.js';
-import { columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
+import { ENVIRONMENTAL_FIELDS, columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
+import { PASSPORT_MODEL, type DppStatus } from '../passports/model.js';
 import { createComplianceRepository } from './repository.js';
 import { contradictions, missingForComplete, normalisePatch } from './rules.js';
 import { passportView } from './views.js';
@@ -42,9 +44,11 @@ export interface ChangeOptions {
   fieldSource?: (field: Field) => string;
 }
 
-export type DppStatus = 'draft' | 'complete' | 'published';
+export type { DppStatus } from '../passports/model.js';
 
 const MAX_ATTEMPTS = 5;
+/** What a passport change reads of its product (identity for the view, status for the counters). */
+const PASSPORT_PRODUCT_COLUMNS = ['id', 'title', 'ean', 'gtin14', 'gtin_valid', 'has_dpp', 'dpp_status', 'updated_at'] as const;
 const preconditionFailed = (current: number) =>
   new AppError(412, 'precondition_failed', 'Precondition failed', `The passport changed since you read it; it is now at version ${current}. Read it again and retry.`, undefined, {
     current_version: current,
@@ -95,11 +99,6 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
     }
   }
 
-  async function requireProduct(orgId: string, productId: string) {
-    const product = await read.findProduct(orgId, productId);
-    if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
-    return product;
-  }
 
   function noPassport(productId: string) {
     return errors.notFound(
@@ -118,8 +117,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
     return inTransaction(async (trx) => {
       const repo = createComplianceRepository(trx, dialect);
       const stats = createStatsRepository(trx);
-      const product = await repo.lockProduct(orgId, productId);
-      if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+      const product = await requireOwnedProduct(trx, orgId, productId, PASSPORT_PRODUCT_COLUMNS, { lock: true });
       const row = await repo.findRecord(orgId, productId);
       const version = row?.version ?? 0;
       if (options.ifMatch !== undefined && !ifMatchHolds(options.ifMatch, version, row !== undefined)) throw preconditionFailed(version);
@@ -201,25 +199,19 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
      */
     async getPassportDocument(orgId: string, productId: string): Promise<{ version: number; body: string }> {
       const found = await read.findPassportDocument(orgId, productId);
-      if (!found) throw errors.notFound('Product', `Product ${productId} not found.`);
+      if (!found) throw errors.productNotFound(productId);
       if (found.body === null || found.version === null) throw noPassport(productId);
       return { version: Number(found.version), body: found.body };
     },
 
     async getEnvironmental(orgId: string, productId: string) {
-      await requireProduct(orgId, productId);
+      await requireOwnedProduct(db, orgId, productId);
       const row = await read.findRecord(orgId, productId);
       const v = valuesFromRow(row);
       return {
         product_id: productId,
-        reach_compliant: v.reach_compliant,
-        rohs_compliant: v.rohs_compliant,
-        ce_marked: v.ce_marked,
-        weee_category: v.weee_category,
-        energy_class: v.energy_class,
-        carbon_footprint_kg: v.carbon_footprint_kg,
-        recyclable: v.recyclable,
-        hazardous_substances: v.hazardous_substances ?? [],
+        // Unset lists answer [] (as in the passport), other unset fields null.
+        ...Object.fromEntries(ENVIRONMENTAL_FIELDS.map((f) => [f, v[f] ?? ('list' in PASSPORT_MODEL[f] ? [] : null)])),
         updated_at: row?.updated_at ?? null,
         version: row?.version ?? 0,
       };
@@ -229,8 +221,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
     async publish(orgId: string, productId: string, actor: Actor, ifMatch?: string) {
       return inTransaction(async (trx) => {
         const repo = createComplianceRepository(trx, dialect);
-        const product = await repo.lockProduct(orgId, productId);
-        if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+        const product = await requireOwnedProduct(trx, orgId, productId, PASSPORT_PRODUCT_COLUMNS, { lock: true });
         const row = await repo.findRecord(orgId, productId);
         if (!row?.passport_created_at) throw noPassport(productId);
         if (ifMatch !== undefined && !ifMatchHolds(ifMatch, row.version, true)) throw preconditionFailed(row.version);
@@ -294,8 +285,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
     async withdraw(orgId: string, productId: string, actor: Actor) {
       return inTransaction(async (trx) => {
         const repo = createComplianceRepository(trx, dialect);
-        const product = await repo.lockProduct(orgId, productId);
-        if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
+        const product = await requireOwnedProduct(trx, orgId, productId, PASSPORT_PRODUCT_COLUMNS, { lock: true });
         const row = await repo.findRecord(orgId, productId);
         if (!row?.passport_created_at) throw noPassport(productId);
         if (row.published_version === null || row.withdrawn_at) {
@@ -322,7 +312,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
     },
 
     async history(orgId: string, productId: string, page: number, perPage: number) {
-      await requireProduct(orgId, productId);
+      await requireOwnedProduct(db, orgId, productId);
       const [rows, total] = await Promise.all([
         read.historyPage(orgId, productId, perPage, (page - 1) * perPage),
         read.historyCount(orgId, productId),

@@ -3,6 +3,7 @@ import { isUniqueViolation } from '../../db/dialect.js';
 import type { DocumentRow, Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
+import { requireOwnedProduct } from '../products/ownership.js';
 import { nowIso } from '../../lib/time.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditActor } from '../audit/record.js';
 import { createDatabaseBlobStore, sha256Of } from './blob-store.js';
@@ -36,10 +37,7 @@ function cleanFilename(name: string | undefined): string {
 export function createDocumentService(db: Kysely<Schema>) {
   const repo = createDocumentRepository(db);
 
-  async function requireProduct(orgId: string, productId: string) {
-    const p = await db.selectFrom('products').select('id').where('org_id', '=', orgId).where('id', '=', productId).executeTakeFirst();
-    if (!p) throw errors.notFound('Product', `Product ${productId} not found.`);
-  }
+  const requireProduct = (orgId: string, productId: string) => requireOwnedProduct(db, orgId, productId);
 
   async function requireDocument(orgId: string, assetId: string) {
     const row = await repo.findById(orgId, assetId);

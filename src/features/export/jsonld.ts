@@ -1,5 +1,7 @@
 import { dppContextUrl } from './contexts.js';
 import { passportUri } from './digital-link.js';
+import { jsonLdEntries } from '../passports/derive.js';
+import { PASSPORT_MODEL } from '../passports/model.js';
 import type { ExportInput } from './types.js';
 
 /**
@@ -31,7 +33,6 @@ export function compact(entries: Record<string, Json | null | undefined>): Recor
 
 export function toDefaultJsonLd(input: ExportInput): Record<string, Json> {
   const p = input.passport;
-  const env = p.environmental;
   return compact({
     '@context': dppContextUrl(input.baseUrl),
     '@type': 'ProductPassport',
@@ -39,29 +40,8 @@ export function toDefaultJsonLd(input: ExportInput): Record<string, Json> {
     productId: p.product_id,
     gtin: input.gtin14,
     dppId: p.dpp_id,
-    productName: p.product_name,
-    manufacturer: p.manufacturer,
-    countryOfOrigin: p.country_of_origin,
-    materials: p.materials.map((m) => ({ name: m.name, percentage: m.percentage })),
-    carbonFootprint: p.carbon_footprint_kg,
-    recyclabilityScore: p.recyclability_score,
-    certifications: p.certifications,
-    endOfLifeInstructions: p.end_of_life_instructions,
-    reachCompliant: env.reach_compliant,
-    rohsCompliant: env.rohs_compliant,
-    ceMarked: env.ce_marked,
-    weeeCategory: env.weee_category,
-    energyClass: env.energy_class,
-    recyclable: env.recyclable,
-    hazardousSubstances: env.hazardous_substances.map((s) =>
-      compact({
-        name: s.name,
-        casNumber: s.cas_number,
-        ecNumber: s.ec_number,
-        concentration: s.concentration_pct,
-        location: s.location,
-      }),
-    ),
+    // Every passport field, by its term in the model (contexts/dpp-v1.jsonld defines them).
+    ...(jsonLdEntries(PASSPORT_MODEL, p) as Record<string, Json>),
     dppStatus: input.status,
     version: input.publishedVersion,
     publishedAt: input.publishedAt,

@@ -2,15 +2,12 @@ import type { Kysely } from 'kysely';
 import { dialectOf, hasDppCondition } from '../../db/dialect.js';
 import type { Schema } from '../../db/schema.js';
 
-const PRODUCT_COLUMNS = ['id', 'org_id', 'title', 'ean', 'gtin14', 'gtin_valid', 'dpp_status'] as const;
+/** What an export reads of its product. */
+export const PRODUCT_COLUMNS = ['id', 'org_id', 'title', 'ean', 'gtin14', 'gtin_valid', 'dpp_status'] as const;
 
 /** Reads for exports and the public resolver. */
 export function createExportRepository(db: Kysely<Schema>) {
   return {
-    findProduct(orgId: string, productId: string) {
-      return db.selectFrom('products').select(PRODUCT_COLUMNS).where('org_id', '=', orgId).where('id', '=', productId).executeTakeFirst();
-    },
-
     /** Any organisation's product, for the public resolver (which then shows published data only). */
     findPublicProduct(productId: string) {
       return db.selectFrom('products').select(PRODUCT_COLUMNS).where('id', '=', productId).executeTakeFirst();

@@ -7,10 +7,11 @@ import { valuesFromRow } from '../compliance/record.js';
 import { missingForComplete } from '../compliance/rules.js';
 import { passportView, type PassportView } from '../compliance/views.js';
 import { passportUri, publishableGtin } from './digital-link.js';
-import { createExportRepository } from './repository.js';
+import { requireOwnedProduct } from '../products/ownership.js';
+import { createExportRepository, PRODUCT_COLUMNS } from './repository.js';
 import type { ExportInput } from './types.js';
 
-type ProductForExport = NonNullable<Awaited<ReturnType<ReturnType<typeof createExportRepository>['findProduct']>>>;
+type ProductForExport = NonNullable<Awaited<ReturnType<ReturnType<typeof createExportRepository>['findPublicProduct']>>>;
 
 /** What the public resolver shows: one published version, and which others exist. */
 export interface PublicPassport extends ExportInput {
@@ -78,11 +79,7 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
     return { ...input, productId: product.id, currentVersion: row.published_version!, versions };
   }
 
-  async function requireProduct(orgId: string, productId: string) {
-    const product = await repo.findProduct(orgId, productId);
-    if (!product) throw errors.notFound('Product', `Product ${productId} not found.`);
-    return product;
-  }
+  const requireProduct = (orgId: string, productId: string) => requireOwnedProduct(db, orgId, productId, PRODUCT_COLUMNS);
 
   return {
     async exportFor(orgId: string, productId: string, version?: number): Promise<ExportInput> {

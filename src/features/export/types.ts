@@ -1,4 +1,5 @@
 import type { PassportView } from '../compliance/views.js';
+import type { DppStatus } from '../passports/model.js';
 
 /** What every export format is made from: one passport version and where it lives. */
 export interface ExportInput {
@@ -7,7 +8,7 @@ export interface ExportInput {
   /** The product's GTIN-14, present only when its check digit is valid. */
   gtin14: string | null;
   /** Status of the exported version: a draft export is marked as such. */
-  status: 'draft' | 'complete' | 'published';
+  status: DppStatus;
   /** Number of the published version exported; null for the working copy. */
   publishedVersion: number | null;
   publishedAt: string | null;

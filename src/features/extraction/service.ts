@@ -93,7 +93,7 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
 
     async queueDocument(orgId: string, productId: string, assetId: string, requested?: string) {
       const provider = options.providers.resolveName(requested, options.defaultProvider);
-      if (!(await products(orgId, [productId])).has(productId)) throw errors.notFound('Product', `Product ${productId} not found.`);
+      if (!(await products(orgId, [productId])).has(productId)) throw errors.productNotFound(productId);
       const doc = await createDocumentRepository(db).findById(orgId, assetId);
       // An asset of another product is reported exactly like a missing one.
       if (!doc || doc.product_id !== productId) throw errors.notFound('Asset', `Asset ${assetId} of product ${productId} not found.`);
@@ -106,7 +106,7 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
     },
 
     async requireProduct(orgId: string, productId: string) {
-      if (!(await products(orgId, [productId])).has(productId)) throw errors.notFound('Product', `Product ${productId} not found.`);
+      if (!(await products(orgId, [productId])).has(productId)) throw errors.productNotFound(productId);
     },
 
     /** Progress of a task: counts by status, and per product. */
@@ -141,7 +141,7 @@ export function createExtractionService(db: Kysely<Schema>, options: ExtractionS
 
     /** Every extraction of a product, newest first, with per-field confidence and evidence. */
     async results(orgId: string, productId: string, options: { history?: boolean } = {}) {
-      if (!(await products(orgId, [productId])).has(productId)) throw errors.notFound('Product', `Product ${productId} not found.`);
+      if (!(await products(orgId, [productId])).has(productId)) throw errors.productNotFound(productId);
       const all = await repo.forProduct(orgId, productId);
       // Newest first: by default the latest run of each document (a document extracted 13 times is
       // one result); `history` lists every run.

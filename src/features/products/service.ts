@@ -10,6 +10,7 @@ import { recordProductChanges } from '../compliance/product-changes.js';
 import type { Actor } from '../compliance/service.js';
 import { createDatabaseBlobStore } from '../documents/blob-store.js';
 import { createStatsRepository } from '../stats/repository.js';
+import { requireOwnedProduct } from './ownership.js';
 import { createProductRepository } from './repository.js';
 import type { CreateProductInput, Product, UpdateProductInput } from './schemas.js';
 
@@ -47,14 +48,13 @@ export function gtinColumns(ean: string | null | undefined, field = '/ean') {
  * The product catalog: create, read, update, delete and paginate, always within one organisation.
  * A product of another organisation is reported exactly like a missing one.
  */
+/** Every column: the product answers show the whole row. */
+const PRODUCT_ROW_COLUMNS = ['id', 'org_id', 'external_id', 'title', 'ean', 'gtin14', 'gtin_valid', 'brand', 'category', 'description', 'attributes', 'created_at', 'updated_at', 'has_dpp', 'dpp_status', 'search_text'] as const;
+
 export function createProductService(db: Kysely<Schema>) {
   const repo = createProductRepository(db);
 
-  async function requireRow(orgId: string, productId: string): Promise<ProductRow> {
-    const row = await repo.findById(orgId, productId);
-    if (!row) throw errors.notFound('Product', `Product ${productId} not found.`);
-    return row;
-  }
+  const requireRow = (orgId: string, productId: string): Promise<ProductRow> => requireOwnedProduct(db, orgId, productId, PRODUCT_ROW_COLUMNS);
 
   /** Throws 409 when another product of the organisation already holds this GTIN or external id. */
   async function assertUnique(orgId: string, selfId: string | null, gtin14: string | null, externalId: string | null) {
@@ -155,8 +155,7 @@ export function createProductService(db: Kysely<Schema>) {
       await db.transaction().execute(async (trx) => {
         const products = createProductRepository(trx);
         // Locked (PostgreSQL) so a concurrent passport change or delete cannot move the counters under us.
-        const row = await products.findById(orgId, productId, { lock: true });
-        if (!row) throw errors.notFound('Product', `Product ${productId} not found.`);
+        const row = await requireOwnedProduct(trx, orgId, productId, PRODUCT_ROW_COLUMNS, { lock: true });
         const published = await trx
           .selectFrom('passport_publications')
           .select('product_id')
@@ -172,7 +171,7 @@ export function createProductService(db: Kysely<Schema>) {
           .where('product_id', '=', productId)
           .executeTakeFirst();
         const documents = await trx.selectFrom('documents').select('sha256').where('product_id', '=', productId).execute();
-        if (!(await products.delete(orgId, productId))) throw errors.notFound('Product', `Product ${productId} not found.`);
+        if (!(await products.delete(orgId, productId))) throw errors.productNotFound(productId);
         // The product's documents went with it (cascade); free bytes no other document uses.
         const blobs = createDatabaseBlobStore(trx);
         for (const sha256 of new Set(documents.map((d) => d.sha256))) await blobs.release(sha256);
