@@ -36,7 +36,7 @@ import { tidyOpenApi } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
 
 /** A request id taken from the caller: a short token, safe to log. */
-const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{1,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /** TRUST_PROXY as a hop count: the nearest `hops` proxies are believed. */
 const hopsOf = (hops: number) => (_address: string, index: number) => index < hops;

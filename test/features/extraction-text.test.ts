@@ -30,7 +30,10 @@ function zip(entries: { name: string; data: Buffer; declaredSize?: number }[]): 
       const b = Buffer.alloc(central ? 46 : 30);
       b.writeUInt32LE(central ? 0x02014b50 : 0x04034b50, 0);
       let p = 4;
-      if (central) b.writeUInt16LE(20, p), (p += 2);
+      if (central) {
+        b.writeUInt16LE(20, p);
+        p += 2;
+      }
       b.writeUInt16LE(20, p);
       b.writeUInt16LE(0, p + 2);
       b.writeUInt16LE(8, p + 4);

@@ -47,7 +47,7 @@ export function normalisePageText(raw: string): string {
     .replace(/[\u2018\u2019\u201a\u2032`´]/g, "'")
     .replace(/[\u201c\u201d\u201e\u2033«»]/g, '"')
     .replace(/[\u2010\u2011\u2012\u2013\u2014\u2212]/g, '-')
-    .replace(/[\u00ad\u200b\u200c\u200d\ufeff]/g, '')
+    .replace(/\u00ad|\u200b|\u200c|\u200d|\ufeff/g, '')
     .replace(/[\uf000-\uf8ff]/g, ' ') // private-use glyphs (bullets of symbol fonts)
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' ');
   return reduceMarkdown(text)

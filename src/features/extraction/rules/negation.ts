@@ -108,4 +108,4 @@ function belongsToAnotherSubject(flat: string, mentionEnd: number, cueAt: number
   return !PREPOSITION_BEFORE.test(lead);
 }
 
-const SAME_PHRASE_WORDS = /\b(?:the|EU|European|marking|mark|directive|regulation|recast|2|3|II|III)\b|[()\/:-]/gi;
+const SAME_PHRASE_WORDS = /\b(?:the|EU|European|marking|mark|directive|regulation|recast|2|3|II|III)\b|[()/:-]/gi;
