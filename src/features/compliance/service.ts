@@ -9,6 +9,7 @@ import { requireOwnedProduct } from '../products/ownership.js';
 import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
 import { ifMatchHolds } from './etag.js';
 import { ENVIRONMENTAL_FIELDS, columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
+import { answeredValues } from '../passports/derive.js';
 import { PASSPORT_MODEL, type DppStatus } from '../passports/model.js';
 import { createComplianceRepository } from './repository.js';
 import { contradictions, missingForComplete, normalisePatch } from './rules.js';
@@ -210,8 +211,8 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
       const v = valuesFromRow(row);
       return {
         product_id: productId,
-        // Unset lists answer [] (as in the passport), other unset fields null.
-        ...Object.fromEntries(ENVIRONMENTAL_FIELDS.map((f) => [f, v[f] ?? ('list' in PASSPORT_MODEL[f] ? [] : null)])),
+        // As the passport answers them: unset lists as [], other unset fields null.
+        ...answeredValues(PASSPORT_MODEL, ENVIRONMENTAL_FIELDS, v),
         updated_at: row?.updated_at ?? null,
         version: row?.version ?? 0,
       };

@@ -126,14 +126,19 @@ export interface RecordState {
   withdrawn_at: string | null;
 }
 
-function sectionValues(model: AnyModel, section: FieldRow['section'], product: ProductIdentity, values: Readonly<Record<string, unknown>>) {
+/** The named fields as answered: an unset list as [], the name falling back to the title, else null when unset. */
+export function answeredValues(model: AnyModel, names: readonly string[], values: Readonly<Record<string, unknown>>, title: string | null = null) {
   const out: Record<string, unknown> = {};
-  for (const name of fieldNames(model, (r) => r.section === section)) {
+  for (const name of names) {
     const row = model[name]!;
     const value = values[name] ?? null;
-    out[name] = value === null ? (row.list ? [] : row.fallsBackToTitle ? product.title : null) : value;
+    out[name] = value === null ? (row.list ? [] : row.fallsBackToTitle ? title : null) : value;
   }
   return out;
+}
+
+function sectionValues(model: AnyModel, section: FieldRow['section'], product: ProductIdentity, values: Readonly<Record<string, unknown>>) {
+  return answeredValues(model, fieldNames(model, (r) => r.section === section), values, product.title);
 }
 
 /** The passport as the API answers it, from values in the application (publish snapshots, exports). */

@@ -12,15 +12,24 @@ type ProductColumn = keyof ProductsTable & string;
  * for a caller about to change what depends on the product. Every route with a product id in its path
  * goes through here or through `errors.productNotFound` (test/http/cross-tenant.test.ts probes them all).
  */
+export async function requireOwnedProduct(db: Kysely<Schema>, orgId: string, productId: string, columns: 'all', options?: { lock?: boolean }): Promise<Selectable<ProductsTable>>;
 export async function requireOwnedProduct<C extends ProductColumn = 'id'>(
   db: Kysely<Schema>,
   orgId: string,
   productId: string,
-  columns: readonly C[] = ['id'] as C[],
+  columns?: readonly C[],
+  options?: { lock?: boolean },
+): Promise<Pick<Selectable<ProductsTable>, C>>;
+export async function requireOwnedProduct(
+  db: Kysely<Schema>,
+  orgId: string,
+  productId: string,
+  columns: readonly ProductColumn[] | 'all' = ['id'],
   options: { lock?: boolean } = {},
-): Promise<Pick<Selectable<ProductsTable>, C>> {
-  const q = db.selectFrom('products').select(columns as readonly ProductColumn[]).where('org_id', '=', orgId).where('id', '=', productId);
+): Promise<Partial<Selectable<ProductsTable>>> {
+  const from = db.selectFrom('products').where('org_id', '=', orgId).where('id', '=', productId);
+  const q = columns === 'all' ? from.selectAll() : from.select(columns);
   const row = await (options.lock && dialectOf(db) === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
   if (!row) throw errors.productNotFound(productId);
-  return row as Pick<Selectable<ProductsTable>, C>;
+  return row;
 }

@@ -48,13 +48,10 @@ export function gtinColumns(ean: string | null | undefined, field = '/ean') {
  * The product catalog: create, read, update, delete and paginate, always within one organisation.
  * A product of another organisation is reported exactly like a missing one.
  */
-/** Every column: the product answers show the whole row. */
-const PRODUCT_ROW_COLUMNS = ['id', 'org_id', 'external_id', 'title', 'ean', 'gtin14', 'gtin_valid', 'brand', 'category', 'description', 'attributes', 'created_at', 'updated_at', 'has_dpp', 'dpp_status', 'search_text'] as const;
-
 export function createProductService(db: Kysely<Schema>) {
   const repo = createProductRepository(db);
 
-  const requireRow = (orgId: string, productId: string): Promise<ProductRow> => requireOwnedProduct(db, orgId, productId, PRODUCT_ROW_COLUMNS);
+  const requireRow = (orgId: string, productId: string): Promise<ProductRow> => requireOwnedProduct(db, orgId, productId, 'all');
 
   /** Throws 409 when another product of the organisation already holds this GTIN or external id. */
   async function assertUnique(orgId: string, selfId: string | null, gtin14: string | null, externalId: string | null) {
@@ -155,7 +152,7 @@ export function createProductService(db: Kysely<Schema>) {
       await db.transaction().execute(async (trx) => {
         const products = createProductRepository(trx);
         // Locked (PostgreSQL) so a concurrent passport change or delete cannot move the counters under us.
-        const row = await requireOwnedProduct(trx, orgId, productId, PRODUCT_ROW_COLUMNS, { lock: true });
+        const row = await requireOwnedProduct(trx, orgId, productId, 'all', { lock: true });
         const published = await trx
           .selectFrom('passport_publications')
           .select('product_id')
