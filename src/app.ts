@@ -10,10 +10,11 @@ import { createResultCache } from './db/result-cache.js';
 import { createAccessService } from './features/access/service.js';
 import { auditRoutes } from './features/audit/routes.js';
 import { createAuditService } from './features/audit/service.js';
-import { createCatalogView } from './features/compliance/catalog-view.js';
-import { complianceRoutes } from './features/compliance/routes.js';
-import { createComplianceService } from './features/compliance/service.js';
-import { createGenerateService } from './features/compliance/generate-service.js';
+import { createCatalogView } from './features/catalog/catalog-view.js';
+import { catalogRoutes } from './features/catalog/routes.js';
+import { passportRoutes } from './features/passports/routes.js';
+import { createComplianceService } from './features/passports/service.js';
+import { createGenerateService } from './features/passports/generate-service.js';
 import { productRoutes } from './features/products/routes.js';
 import { createProductService } from './features/products/service.js';
 import { publicRoutes } from './features/export/public-routes.js';
@@ -115,7 +116,7 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
 
   const access = createAccessService(database.db, { keyChanges });
   const products = createProductService(database.db);
-  const compliance = createComplianceService(database.db, database.dialect);
+  const compliance = createComplianceService(database.db);
   const catalog = createCatalogView(database.db, database.dialect, createResultCache(database.db, database.dialect, config.resultCacheItems, catalogChanges));
   const generator = createGenerateService(database.db, compliance, {
     threshold: config.extractionApplyThreshold,
@@ -134,7 +135,8 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
     async (api) => {
       installAuth(api, access);
       await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes, importConcurrency: config.importConcurrency });
-      await api.register(complianceRoutes, { compliance, catalog, generator });
+      await api.register(catalogRoutes, { catalog });
+      await api.register(passportRoutes, { compliance, generator });
       await api.register(exportRoutes, { exports, qrPool: qr });
       await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });
       await api.register(extractionRoutes, { extraction });

@@ -111,6 +111,8 @@ async function runPrimary(config: Config, options: ClusterOptions): Promise<void
     if (stopping) return;
     for (const timer of restarts) clearTimeout(timer);
     restarts.clear();
+    // done() may run before the timer is set (no workers left), so `kill` cannot be a const in its dead zone.
+    // eslint-disable-next-line prefer-const
     let kill: NodeJS.Timeout | undefined;
     const state = {
       exitCode,

@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { gtinCheckDigit } from '../../src/lib/gtin.js';
-import type { ComplianceValues, Material, Substance } from '../../src/features/compliance/record.js';
+import type { ComplianceValues, Material, Substance } from '../../src/features/passports/record.js';
 
 /** mulberry32: tiny, fast, deterministic PRNG. */
 export function prng(seed: number) {

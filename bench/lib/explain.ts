@@ -11,8 +11,8 @@ import type { Dialect } from '../../src/db/dialect.js';
 import type { Schema } from '../../src/db/schema.js';
 import { createAccessRepository } from '../../src/features/access/repository.js';
 import { createResultCache } from '../../src/db/result-cache.js';
-import { createCatalogView } from '../../src/features/compliance/catalog-view.js';
-import { createComplianceService } from '../../src/features/compliance/service.js';
+import { createCatalogView } from '../../src/features/catalog/catalog-view.js';
+import { createComplianceService } from '../../src/features/passports/service.js';
 
 interface Captured {
   sql: string;
@@ -52,7 +52,7 @@ export async function explainEndpoints(target: ExplainTarget, input: ExplainInpu
   }
   // No result cache: these are the timings of the queries themselves.
   const catalog = createCatalogView(db, target.dialect, createResultCache(db, target.dialect, 0));
-  const compliance = createComplianceService(db, target.dialect);
+  const compliance = createComplianceService(db);
   const access = createAccessRepository(db);
 
   const endpoints: Array<[string, () => Promise<unknown>]> = [

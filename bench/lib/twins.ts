@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../src/db/dialect.js';
 import type { Schema } from '../../src/db/schema.js';
-import { ENVIRONMENTAL_FIELDS, PASSPORT_FIELDS } from '../../src/features/compliance/record.js';
+import { ENVIRONMENTAL_FIELDS, PASSPORT_FIELDS } from '../../src/features/passports/record.js';
 import { passportValues, type Status } from './catalog.js';
 import { addCounters, emptyCounters, writePassports } from './seed.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
-import { createComplianceService } from '../features/compliance/service.js';
+import { createComplianceService } from '../features/passports/service.js';
 import { extractionJob, type ExtractionJobDeps } from '../features/extraction/extraction.job.js';
 import { EXTRACTION_QUEUE } from '../features/extraction/service.js';
 import { createExtractionProviders, type ExtractionProviders } from '../features/extraction/providers.js';
@@ -21,7 +21,7 @@ export function createSystemWorker(
   options: { onExtractionOutcome?: ExtractionJobDeps['onOutcome']; providers?: ExtractionProviders } = {},
 ): Worker {
   const providers = options.providers ?? createExtractionProviders(config);
-  const compliance = createComplianceService(database.db, database.dialect);
+  const compliance = createComplianceService(database.db);
   const pool = new ExtractionPool({ size: config.extractionWorkers, maxOldGenerationMb: config.extractionMemoryMb });
   const worker = createWorker({
     db: database.db,

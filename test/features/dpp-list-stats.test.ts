@@ -1,6 +1,6 @@
 import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListResult, StatsResult } from '../../src/features/compliance/schemas.js';
+import { ListResult, StatsResult } from '../../src/features/catalog/schemas.js';
 import { OTHER_CONNECTIONS_CHECK_MS } from '../../src/db/sqlite-direct.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects, openSecondConnection } from '../helpers/db.js';

@@ -3,7 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import jsonld from 'jsonld';
 import { describe, expect, it } from 'vitest';
-import type { PassportView } from '../../src/features/compliance/views.js';
+import type { PassportView } from '../../src/features/passports/views.js';
 import {
   CONTEXT_PATHS,
   UNTP_CORE_CONTEXT_URL,

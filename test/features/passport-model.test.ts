@@ -4,8 +4,8 @@ import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dppContext from '../../src/features/export/contexts/dpp-v1.js';
 import { toUntpCredential } from '../../src/features/export/untp.js';
-import { EnvironmentalPatchBody, EnvironmentalSchema, PassportPatchBody, PassportSchema } from '../../src/features/compliance/schemas.js';
-import { REQUIRED_FOR_COMPLETE } from '../../src/features/compliance/rules.js';
+import { EnvironmentalPatchBody, EnvironmentalSchema, PassportPatchBody, PassportSchema } from '../../src/features/passports/schemas.js';
+import { REQUIRED_FOR_COMPLETE } from '../../src/features/passports/rules.js';
 import { FIELD_NAMES } from '../../src/features/extraction/fields.js';
 import {
   columnsFor,
@@ -21,7 +21,7 @@ import {
   type AnyModel,
 } from '../../src/features/passports/derive.js';
 import { PASSPORT_MODEL, type FieldRow } from '../../src/features/passports/model.js';
-import { passportView } from '../../src/features/compliance/views.js';
+import { passportView } from '../../src/features/passports/views.js';
 import { createTestDatabase, dialects, type TestDatabase } from '../helpers/db.js';
 
 const names = Object.keys(PASSPORT_MODEL);

@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
-import { dialectOf, toBool } from '../../db/dialect.js';
-import { createComplianceRepository } from '../compliance/repository.js';
+import { toBool } from '../../db/dialect.js';
+import { createComplianceRepository } from '../passports/repository.js';
 import type { ComplianceRow, Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
-import { valuesFromRow } from '../compliance/record.js';
-import { missingForComplete } from '../compliance/rules.js';
-import { passportView, type PassportView } from '../compliance/views.js';
+import { valuesFromRow } from '../passports/record.js';
+import { missingForComplete } from '../passports/rules.js';
+import { passportView, type PassportView } from '../passports/views.js';
 import { passportUri, publishableGtin } from './digital-link.js';
 import { requireOwnedProduct } from '../products/ownership.js';
 import { createExportRepository, PRODUCT_COLUMNS } from './repository.js';
@@ -101,7 +101,7 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
     async qrUriFor(orgId: string, productId: string, preview = false): Promise<string> {
       const product = await requireProduct(orgId, productId);
       const gtin14 = publishableGtin(product.gtin14, toBool(product.gtin_valid));
-      if (gtin14 && (await createComplianceRepository(db, dialectOf(db)).gtinPublishedElsewhere(orgId, gtin14))) throw errors.carrierTaken(productId, gtin14);
+      if (gtin14 && (await createComplianceRepository(db).gtinPublishedElsewhere(orgId, gtin14))) throw errors.carrierTaken(productId, gtin14);
       if (!preview && product.dpp_status !== 'published') throw errors.carrierUnpublished(productId);
       return passportUri(baseUrl, product.id, gtin14);
     },

@@ -1,4 +1,4 @@
-import type { PassportView } from '../compliance/views.js';
+import type { PassportView } from '../passports/views.js';
 import type { DppStatus } from '../passports/model.js';
 
 /** What every export format is made from: one passport version and where it lives. */

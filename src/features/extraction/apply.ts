@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Schema } from '../../db/schema.js';
-import { PASSPORT_FIELDS, type Field } from '../compliance/record.js';
-import type { ComplianceService } from '../compliance/service.js';
+import { PASSPORT_FIELDS, type Field } from '../passports/record.js';
+import type { ComplianceService } from '../passports/service.js';
 import { AUTHORITY_LABEL, AUTHORITY_RANK, PRODUCT_LEVEL_FIELDS, isAuthority, type Authority } from './authority.js';
 import type { ExtractionResult } from './fields.js';
 

@@ -22,7 +22,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { normaliseCertification, normaliseCountry, normaliseEnergyClass, normaliseWeeeCategory } from '../compliance/vocabulary.js';
+import { normaliseCertification, normaliseCountry, normaliseEnergyClass, normaliseWeeeCategory } from '../passports/vocabulary.js';
 import { FIELD_NAMES, type ExtractionResult, type FieldName } from './fields.js';
 import { extractWithRules } from './rules/index.js';
 import { countryCode } from './rules/fields/country.js';

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../../db/schema.js';
 import type { JobHandler } from '../../jobs/worker.js';
 import { nowIso } from '../../lib/time.js';
-import type { ComplianceService } from '../compliance/service.js';
+import type { ComplianceService } from '../passports/service.js';
 import { createDatabaseBlobStore } from '../documents/blob-store.js';
 import { applyExtraction } from './apply.js';
 import { documentAuthority, type Authority } from './authority.js';

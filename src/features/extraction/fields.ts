@@ -19,7 +19,7 @@
  * - `carbon_footprint_kg`: kg CO2e (tonnes are converted), the product's total as stated.
  * - `materials`: `{name, percentage}` with percentage 0–100.
  */
-import { WEEE_CATEGORIES, type WeeeCategory } from '../compliance/vocabulary.js';
+import { WEEE_CATEGORIES, type WeeeCategory } from '../passports/vocabulary.js';
 
 export const FIELD_NAMES = [
   'ce_marked',

@@ -13,7 +13,7 @@
  * - An answer that is not an object, or whose every field is invalid, is an `invalid_response`.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
-import { normaliseCertifications, normaliseCountry, normaliseEnergyClass, normaliseWeeeCategory } from '../../compliance/vocabulary.js';
+import { normaliseCertifications, normaliseCountry, normaliseEnergyClass, normaliseWeeeCategory } from '../../passports/vocabulary.js';
 import { EXTRACTION_RESULT_SCHEMA, FIELD_NAMES, MAX_SNIPPET_LENGTH, type Evidence, type ExtractionResult, type FieldName, type Material } from '../fields.js';
 import { canonicalAct, parseAct } from '../rules/legal-acts.js';
 import { countryCode } from '../rules/fields/country.js';

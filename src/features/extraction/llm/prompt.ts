@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { MAX_SNIPPET_LENGTH } from '../fields.js';
 import type { TextDocument } from '../text/index.js';
-import { WEEE_CATEGORIES } from '../../compliance/vocabulary.js';
+import { WEEE_CATEGORIES } from '../../passports/vocabulary.js';
 
 /** Default cap on the characters of document text sent (about 15k tokens). */
 export const DEFAULT_MAX_INPUT_CHARS = 60_000;

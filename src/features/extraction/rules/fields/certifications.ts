@@ -3,7 +3,7 @@
  * canonical spellings of `normaliseCertifications`. RoHS, REACH and WEEE have their own fields
  * and are not repeated here; CE is listed only where the document names or shows it.
  */
-import { normaliseCertifications } from '../../../compliance/vocabulary.js';
+import { normaliseCertifications } from '../../../passports/vocabulary.js';
 import type { Evidence, ExtractedField } from '../../fields.js';
 import { isHedged } from '../claims.js';
 import type { DocContext } from '../context.js';

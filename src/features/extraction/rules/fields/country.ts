@@ -4,7 +4,7 @@
  * An LCA assumption such as "Assembly location: China" is not a declared origin and is not read.
  */
 import countries from 'i18n-iso-countries';
-import { normaliseCountry } from '../../../compliance/vocabulary.js';
+import { normaliseCountry } from '../../../passports/vocabulary.js';
 import type { ExtractedField } from '../../fields.js';
 import type { DocContext } from '../context.js';
 import { evidenceOf, findAll } from '../document.js';

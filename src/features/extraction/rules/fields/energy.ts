@@ -1,5 +1,5 @@
 /** energy_class: "Energy efficiency class: A", "Energieeffizienzklasse B", "classe énergétique A++", "energieklasse C". */
-import { normaliseEnergyClass } from '../../../compliance/vocabulary.js';
+import { normaliseEnergyClass } from '../../../passports/vocabulary.js';
 import type { ExtractedField } from '../../fields.js';
 import type { DocContext } from '../context.js';
 import { evidenceOf, findAll } from '../document.js';

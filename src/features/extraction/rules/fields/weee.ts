@@ -4,7 +4,7 @@
  * bin symbol, or a "do not dispose of with household waste" notice about the product.
  * weee_category: an Annex III category named or numbered near such a statement.
  */
-import { WEEE_CATEGORIES, normaliseWeeeCategory, type WeeeCategory } from '../../../compliance/vocabulary.js';
+import { WEEE_CATEGORIES, normaliseWeeeCategory, type WeeeCategory } from '../../../passports/vocabulary.js';
 import type { ExtractedField } from '../../fields.js';
 import { isHedged, resolveBoolean, signal, type Signal } from '../claims.js';
 import type { DocContext } from '../context.js';

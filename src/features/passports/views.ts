@@ -2,12 +2,12 @@ import type { RawBuilder } from 'kysely';
 import type { Static } from 'typebox';
 import type { Dialect } from '../../db/dialect.js';
 import type { ComplianceRow } from '../../db/schema.js';
-import { passportDocumentSql as documentSql, renderPassport, type ProductIdentity } from '../passports/derive.js';
-import { PASSPORT_MODEL, type DppStatus, type Field, type PassportModel } from '../passports/model.js';
+import { passportDocumentSql as documentSql, renderPassport, type ProductIdentity } from './derive.js';
+import { PASSPORT_MODEL, type DppStatus, type Field, type PassportModel } from './model.js';
 import type { ComplianceValues } from './record.js';
 import { missingForComplete } from './rules.js';
 
-export type { ProductIdentity } from '../passports/derive.js';
+export type { ProductIdentity } from './derive.js';
 
 /** How the view answers a field: [] for an unset list, the title for the name, else null when unset. */
 type Answered<K extends Field> = PassportModel[K] extends { list: true }

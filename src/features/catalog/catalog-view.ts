@@ -7,7 +7,7 @@ import { errors } from '../../errors.js';
 import { parseGtin } from '../../lib/gtin.js';
 import { foldForSearch } from '../../lib/text.js';
 import { createStatsRepository } from '../stats/repository.js';
-import { createComplianceRepository, type ListFilter } from './repository.js';
+import { createListRepository, type ListFilter } from './list-repository.js';
 import type { DppStatus } from '../passports/model.js';
 import { ListResult, StatsResult, type ListQueryInput } from './schemas.js';
 
@@ -25,7 +25,7 @@ const statsJson = fastJson(StatsResult);
  * repeat was a fifth of the cost of a cached list request.
  */
 export function createCatalogView(db: Kysely<Schema>, dialect: Dialect, results: ResultCache) {
-  const repo = createComplianceRepository(db, dialect);
+  const repo = createListRepository(db, dialect);
   const statsRepo = createStatsRepository(db);
 
   async function counters(orgId: string) {

@@ -1,8 +1,8 @@
 import type { ComplianceRecordsTable, ComplianceRow } from '../../db/schema.js';
-import { columnsFor as columnsOf, fieldNames, valuesFromRow as valuesOf } from '../passports/derive.js';
-import { PASSPORT_MODEL, type ComplianceValues, type Field } from '../passports/model.js';
+import { columnsFor as columnsOf, fieldNames, valuesFromRow as valuesOf } from './derive.js';
+import { PASSPORT_MODEL, type ComplianceValues, type Field } from './model.js';
 
-export type { ComplianceValues, Field, Material, Substance } from '../passports/model.js';
+export type { ComplianceValues, Field, Material, Substance } from './model.js';
 
 /** The fields the passport PATCH sets (the spec's four and the rest of the passport). */
 export const PASSPORT_FIELDS = fieldNames(PASSPORT_MODEL, (r) => r.endpoints.includes('passport')) as readonly Field[];

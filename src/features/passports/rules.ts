@@ -1,6 +1,6 @@
 import { errors, type FieldError } from '../../errors.js';
-import { isEmpty, requiredForComplete } from '../passports/derive.js';
-import { PASSPORT_MODEL } from '../passports/model.js';
+import { isEmpty, requiredForComplete } from './derive.js';
+import { PASSPORT_MODEL } from './model.js';
 import type { ComplianceValues, Field, Material, Substance } from './record.js';
 import {
   isValidCas,

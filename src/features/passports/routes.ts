@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../../http/auth.js';
+import { sendJson } from '../../http/send-json.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
-import type { CatalogView } from './catalog-view.js';
 import { etagOf } from './etag.js';
 import { ENVIRONMENTAL_FIELDS, PASSPORT_FIELDS, type Field } from './record.js';
 import {
@@ -12,21 +12,17 @@ import {
   EnvironmentalSchema,
   HistoryQuery,
   HistoryResult,
-  ListQuery,
-  ListResult,
   PassportPatchBody,
   PassportSchema,
   PatchResult,
   PublishResult,
-  StatsResult,
 } from './schemas.js';
 import { GEN_LANGS, type GenLang } from './generate.js';
 import type { GenerateService } from './generate-service.js';
 import type { Actor, ComplianceService } from './service.js';
 
-export interface ComplianceRoutesOptions {
+export interface PassportRoutesOptions {
   compliance: ComplianceService;
-  catalog: CatalogView;
   generator: GenerateService;
 }
 
@@ -41,27 +37,14 @@ function withEtag(request: FastifyRequest, reply: FastifyReply, version: number)
   return none !== undefined && none.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
-/** Sends JSON text that is already in the shape of the route's response schema, as it is (Fastify serialises only objects). */
-function sendJson(reply: FastifyReply, json: string) {
-  return reply.type('application/json; charset=utf-8').send(json);
-}
-
 /** The fields the client sent, as stored after normalisation. */
 function sentFields(body: object, values: Record<Field, unknown>, allowed: readonly Field[]) {
   return Object.fromEntries(allowed.filter((f) => f in body).map((f) => [f, values[f]]));
 }
 
 /** The spec's Compliance & DPP endpoints, plus publish, withdraw and history. */
-export const complianceRoutes: FastifyPluginAsyncTypebox<ComplianceRoutesOptions> = async (app, { compliance, catalog, generator }) => {
+export const passportRoutes: FastifyPluginAsyncTypebox<PassportRoutesOptions> = async (app, { compliance, generator }) => {
   const tags = ['Compliance & DPP'];
-
-  app.get('/compliance/dpp/stats', {
-    schema: { tags, summary: 'DPP coverage statistics', response: { 200: StatsResult, ...ProblemResponses } },
-  }, async (request, reply) => sendJson(reply, await catalog.stats(principalOf(request).orgId)));
-
-  app.get('/compliance/dpp/products', {
-    schema: { tags, summary: 'List products with their DPP status', querystring: ListQuery, response: { 200: ListResult, ...ProblemResponses } },
-  }, async (request, reply) => sendJson(reply, await catalog.list(principalOf(request).orgId, request.query)));
 
   app.get('/compliance/dpp/:product_id', {
     schema: { tags, summary: 'Get the DPP of a product', params: ProductIdParams, response: { 200: PassportSchema, ...ProblemResponses } },

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import { isUniqueViolation, toBool, type Dialect } from '../../db/dialect.js';
+import { isUniqueViolation, toBool } from '../../db/dialect.js';
 import type { ComplianceRow, Schema } from '../../db/schema.js';
 import { AppError, errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
@@ -9,8 +9,8 @@ import { requireOwnedProduct } from '../products/ownership.js';
 import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
 import { ifMatchHolds } from './etag.js';
 import { ENVIRONMENTAL_FIELDS, columnsFor, sameValue, valuesFromRow, type ComplianceValues, type Field } from './record.js';
-import { answeredValues } from '../passports/derive.js';
-import { PASSPORT_MODEL, type DppStatus } from '../passports/model.js';
+import { answeredValues } from './derive.js';
+import { PASSPORT_MODEL, type DppStatus } from './model.js';
 import { createComplianceRepository } from './repository.js';
 import { contradictions, missingForComplete, normalisePatch } from './rules.js';
 import { passportView } from './views.js';
@@ -45,7 +45,7 @@ export interface ChangeOptions {
   fieldSource?: (field: Field) => string;
 }
 
-export type { DppStatus } from '../passports/model.js';
+export type { DppStatus } from './model.js';
 
 const MAX_ATTEMPTS = 5;
 /** What a passport change reads of its product (identity for the view, status for the counters). */
@@ -85,8 +85,8 @@ function certificationDeltas(before: string[], after: string[]): Map<string, num
  * If-Match version, records the history entry, keeps the list/stats columns in step, and never
  * loses a concurrent change (row lock on PostgreSQL, single writer on SQLite, version guard on both).
  */
-export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
-  const read = createComplianceRepository(db, dialect);
+export function createComplianceService(db: Kysely<Schema>) {
+  const read = createComplianceRepository(db);
 
   /** Runs `work` in a transaction, retrying when a concurrent writer won a race on a unique key. */
   async function inTransaction<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
@@ -116,7 +116,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
   async function change(orgId: string, productId: string, patch: Partial<Record<Field, unknown>>, options: ChangeOptions) {
     const normalised = normalisePatch(patch);
     return inTransaction(async (trx) => {
-      const repo = createComplianceRepository(trx, dialect);
+      const repo = createComplianceRepository(trx);
       const stats = createStatsRepository(trx);
       const product = await requireOwnedProduct(trx, orgId, productId, PASSPORT_PRODUCT_COLUMNS, { lock: true });
       const row = await repo.findRecord(orgId, productId);
@@ -221,7 +221,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
     /** Publishes a complete passport as the next immutable numbered version. */
     async publish(orgId: string, productId: string, actor: Actor, ifMatch?: string) {
       return inTransaction(async (trx) => {
-        const repo = createComplianceRepository(trx, dialect);
+        const repo = createComplianceRepository(trx);
         const product = await requireOwnedProduct(trx, orgId, productId, PASSPORT_PRODUCT_COLUMNS, { lock: true });
         const row = await repo.findRecord(orgId, productId);
         if (!row?.passport_created_at) throw noPassport(productId);
@@ -285,7 +285,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
     /** Withdraws the published passport from the public; the published versions are kept. */
     async withdraw(orgId: string, productId: string, actor: Actor) {
       return inTransaction(async (trx) => {
-        const repo = createComplianceRepository(trx, dialect);
+        const repo = createComplianceRepository(trx);
         const product = await requireOwnedProduct(trx, orgId, productId, PASSPORT_PRODUCT_COLUMNS, { lock: true });
         const row = await repo.findRecord(orgId, productId);
         if (!row?.passport_created_at) throw noPassport(productId);
@@ -346,7 +346,7 @@ export function createComplianceService(db: Kysely<Schema>, dialect: Dialect) {
     now: string,
     changes: Array<{ field: string; old: unknown; new: unknown }>,
   ) {
-    const repo = createComplianceRepository(trx, dialect);
+    const repo = createComplianceRepository(trx);
     const status = statusOf(next, valuesFromRow(next));
     await repo.setProductStatus(product.id, { has_dpp: 1, dpp_status: status, updated_at: now });
     await repo.insertHistory({
