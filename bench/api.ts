@@ -101,7 +101,8 @@ function parseArgs(argv: string[]): Options {
     reuse: {},
     serviceRoot: ROOT,
   };
-  const usage = 'usage: npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products N] [--duration S] [--warmup S] [--connections C] [--threads T] [--workers N] [--quiet-wait S] [--profile] [--explain] [--keep] [--reuse-sqlite DIR] [--reuse-postgres DIR] [--service-root DIR] [--skip-build]';
+  const usage =
+    'usage: npx tsx bench/api.ts [--dialect sqlite|postgres|both] [--products N] [--duration S] [--warmup S] [--connections C] [--threads T] [--workers N] [--quiet-wait S] [--profile] [--explain] [--keep] [--reuse-sqlite DIR] [--reuse-postgres DIR] [--service-root DIR] [--skip-build]';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.includes('=') ? (arg.split('=', 2) as [string, string]) : [arg, undefined];
@@ -172,7 +173,7 @@ function parseArgs(argv: string[]): Options {
         o.rounds = positive('--rounds');
         break;
       case '--only':
-        o.only = value().split(",");
+        o.only = value().split(',');
         break;
       case '--skip-build':
         o.skipBuild = true;
@@ -323,7 +324,12 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
       seeded = meta;
       log(`reusing the data seeded at ${meta.seededAt} (seeding took ${meta.seeding.totalSec.toFixed(1)} s then)`);
       passportIds = (
-        await db.selectFrom('products').select('id').where('org_id', '=', org.id).where('has_dpp', '=', dialect === 'postgres' ? true : 1).execute()
+        await db
+          .selectFrom('products')
+          .select('id')
+          .where('org_id', '=', org.id)
+          .where('has_dpp', '=', dialect === 'postgres' ? true : 1)
+          .execute()
       ).map((r) => r.id);
     } else {
       const t0 = performance.now();
@@ -426,7 +432,12 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     const coldQueries = await firstTimeSearches(db, org.id, 20_000);
     const coldFile = path.join(tmp, 'cold-searches.txt');
     fs.writeFileSync(coldFile, coldQueries.join('\n') + '\n');
-    log(`first-time searches: ${fmtInt(coldQueries.length)} different queries (e.g. ${coldQueries.slice(0, 3).map((q) => `"${decodeURIComponent(q)}"`).join(', ')})`);
+    log(
+      `first-time searches: ${fmtInt(coldQueries.length)} different queries (e.g. ${coldQueries
+        .slice(0, 3)
+        .map((q) => `"${decodeURIComponent(q)}"`)
+        .join(', ')})`,
+    );
 
     // ---- wrk
     const idScript = randomIdScript(tmp, idsFile, '/api/v1/compliance/dpp/');
@@ -455,55 +466,68 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
       { name: 'list', label: 'GET /compliance/dpp/products?has_dpp=true&page=200', target: 'service', path: listPath, script: fixed },
       { name: 'stats', label: 'GET /compliance/dpp/stats', target: 'service', path: '/api/v1/compliance/dpp/stats', script: fixed },
       { name: 'search-uncached', label: '  same search, result cache off', target: 'uncached', path: searchPath, script: fixed },
-      { name: 'search-cold', label: `  first-time searches (a different query each time, ${o.coldConnections} connections)`, target: 'uncached', path: '/api/v1/compliance/dpp/products?search=x', script: coldScript },
+      {
+        name: 'search-cold',
+        label: `  first-time searches (a different query each time, ${o.coldConnections} connections)`,
+        target: 'uncached',
+        path: '/api/v1/compliance/dpp/products?search=x',
+        script: coldScript,
+      },
       { name: 'list-uncached', label: '  same list page, result cache off', target: 'uncached', path: listPath, script: fixed },
       { name: 'stats-uncached', label: '  same stats, result cache off', target: 'uncached', path: '/api/v1/compliance/dpp/stats', script: fixed },
     ];
     const results: Scenario[] = [];
     const profiles: string[] = [];
     for (let round = 1; round <= o.rounds; round++) {
-    if (o.rounds > 1) log(`  round ${round} of ${o.rounds}`);
-    for (const s of scenarios) {
-      if (o.only && !o.only.includes(s.name)) continue;
-      const profiled = o.profile && s.target === 'service';
-      if (profiled) {
-        await service.stop();
-        servers.splice(servers.indexOf(service), 1);
-        service = await startService(s.name);
+      if (o.rounds > 1) log(`  round ${round} of ${o.rounds}`);
+      for (const s of scenarios) {
+        if (o.only && !o.only.includes(s.name)) continue;
+        const profiled = o.profile && s.target === 'service';
+        if (profiled) {
+          await service.stop();
+          servers.splice(servers.indexOf(service), 1);
+          service = await startService(s.name);
+        }
+        const target = { service, uncached, bare }[s.target];
+        // Uncached searches queue for seconds at 32 connections: measure them rather than time them out.
+        const connections = s.name === 'search-cold' ? o.coldConnections : o.connections;
+        const common = {
+          url: target.url + s.path,
+          script: s.script,
+          threads: Math.min(o.threads, connections),
+          connections,
+          headers: auth,
+          timeoutSec: s.target === 'uncached' ? 15 : 5,
+        };
+        if (o.quietWait > 0) {
+          const q = await waitQuiet(o.quietWait);
+          if (q.waited > 2.5) log(`  (waited ${q.waited.toFixed(0)} s for other work on the machine to stop; busy ${q.busyPct.toFixed(0)}% at start)`);
+        }
+        if (o.warmup > 0) await runWrk({ ...common, seconds: o.warmup });
+        const meter = cpuMeter(target.child.pid!);
+        const workerMeter = descendantCpuMeter(target.child.pid!);
+        const result = await runWrk({ ...common, seconds: o.duration });
+        const cpu = meter(schema ? await backendPids(schema) : []);
+        // A cluster's workers are the primary's children: count them as the server, not as other work.
+        const workersPct = workerMeter();
+        cpu.serverPct += workersPct;
+        cpu.otherPct = Math.max(0, cpu.otherPct - workersPct);
+        if (profiled) {
+          await service.stop();
+          servers.splice(servers.indexOf(service), 1);
+          const dir = profDir(s.name);
+          const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
+          const summary = files.length ? summariseProfile(path.join(dir, files[0]!)) : 'no profile written';
+          profiles.push(`--- ${s.name} (${s.label}) ---\n${summary}`);
+          service = await startService();
+        }
+        fs.writeFileSync(path.join(resultsDir, `wrk-${dialect}-${s.name}.txt`), result.raw);
+        log(
+          `  ${s.name.padEnd(8)} ${fmtInt(result.rps).padStart(7)} req/s  p50 ${result.p50ms.toFixed(2)} ms  p99 ${result.p99ms.toFixed(2)} ms  non-2xx ${result.non2xx}  ` +
+            `server CPU ${cpu.serverPct.toFixed(0)}%${dialect === 'postgres' ? `  postgres CPU ${cpu.postgresPct.toFixed(0)}%` : ''}  other CPU ${cpu.otherPct.toFixed(0)}%  machine ${cpu.machinePct.toFixed(0)}%`,
+        );
+        results.push({ name: s.name, label: s.label, result, cpu, round });
       }
-      const target = { service, uncached, bare }[s.target];
-      // Uncached searches queue for seconds at 32 connections: measure them rather than time them out.
-      const connections = s.name === 'search-cold' ? o.coldConnections : o.connections;
-      const common = { url: target.url + s.path, script: s.script, threads: Math.min(o.threads, connections), connections, headers: auth, timeoutSec: s.target === 'uncached' ? 15 : 5 };
-      if (o.quietWait > 0) {
-        const q = await waitQuiet(o.quietWait);
-        if (q.waited > 2.5) log(`  (waited ${q.waited.toFixed(0)} s for other work on the machine to stop; busy ${q.busyPct.toFixed(0)}% at start)`);
-      }
-      if (o.warmup > 0) await runWrk({ ...common, seconds: o.warmup });
-      const meter = cpuMeter(target.child.pid!);
-      const workerMeter = descendantCpuMeter(target.child.pid!);
-      const result = await runWrk({ ...common, seconds: o.duration });
-      const cpu = meter(schema ? await backendPids(schema) : []);
-      // A cluster's workers are the primary's children: count them as the server, not as other work.
-      const workersPct = workerMeter();
-      cpu.serverPct += workersPct;
-      cpu.otherPct = Math.max(0, cpu.otherPct - workersPct);
-      if (profiled) {
-        await service.stop();
-        servers.splice(servers.indexOf(service), 1);
-        const dir = profDir(s.name);
-        const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
-        const summary = files.length ? summariseProfile(path.join(dir, files[0]!)) : 'no profile written';
-        profiles.push(`--- ${s.name} (${s.label}) ---\n${summary}`);
-        service = await startService();
-      }
-      fs.writeFileSync(path.join(resultsDir, `wrk-${dialect}-${s.name}.txt`), result.raw);
-      log(
-        `  ${s.name.padEnd(8)} ${fmtInt(result.rps).padStart(7)} req/s  p50 ${result.p50ms.toFixed(2)} ms  p99 ${result.p99ms.toFixed(2)} ms  non-2xx ${result.non2xx}  ` +
-          `server CPU ${cpu.serverPct.toFixed(0)}%${dialect === 'postgres' ? `  postgres CPU ${cpu.postgresPct.toFixed(0)}%` : ''}  other CPU ${cpu.otherPct.toFixed(0)}%  machine ${cpu.machinePct.toFixed(0)}%`,
-      );
-      results.push({ name: s.name, label: s.label, result, cpu, round });
-    }
     }
 
     // ---- targets
@@ -525,17 +549,27 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
       const ratio = median(ratios);
       const needed = dialect === 'sqlite' ? 0.5 : 0.4;
       const perRound = ratios.length > 1 ? ` (median of ${ratios.length} rounds: ${ratios.map((r) => `${(r * 100).toFixed(1)}%`).join(', ')})` : '';
-      targets.push({ text: `passport GET ${fmtInt(by('passport').rps)} req/s = ${(ratio * 100).toFixed(1)}% of bare ${fmtInt(by('bare').rps)} req/s${perRound} (target ≥ ${needed * 100}%)`, pass: ratio >= needed });
+      targets.push({
+        text: `passport GET ${fmtInt(by('passport').rps)} req/s = ${(ratio * 100).toFixed(1)}% of bare ${fmtInt(by('bare').rps)} req/s${perRound} (target ≥ ${needed * 100}%)`,
+        pass: ratio >= needed,
+      });
     }
     if (dialect === 'sqlite') {
       // Only the scenarios this run measured (--only).
-      for (const [name, limit] of [['list', 25], ['search', 25], ['stats', 10]] as const) {
+      for (const [name, limit] of [
+        ['list', 25],
+        ['search', 25],
+        ['stats', 10],
+      ] as const) {
         if (ran(name)) targets.push({ text: `${name} p99 ${by(name).p99ms.toFixed(2)} ms (target < ${limit} ms)`, pass: by(name).p99ms < limit });
       }
     }
     if (ran('search-cold')) {
       const cold = by('search-cold');
-      targets.push({ text: `first-time search p99 ${cold.p99ms.toFixed(2)} ms at ${o.coldConnections} connections, ${fmtInt(cold.rps)} req/s (target ≤ 25 ms)`, pass: cold.p99ms <= 25 });
+      targets.push({
+        text: `first-time search p99 ${cold.p99ms.toFixed(2)} ms at ${o.coldConnections} connections, ${fmtInt(cold.rps)} req/s (target ≤ 25 ms)`,
+        pass: cold.p99ms <= 25,
+      });
     }
     const bad = results.filter((r) => r.result.non2xx > 0 || r.result.socketErrors > 0);
     targets.push({ text: `no non-2xx responses or socket errors${bad.length ? ` (not so in: ${bad.map((b) => b.name).join(', ')})` : ''}`, pass: bad.length === 0 });
@@ -590,7 +624,10 @@ async function main() {
   log(`bench/api.ts ${process.argv.slice(2).join(' ')}`);
   log(
     `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
-      `wrk -t${o.threads} -c${o.connections} on the same machine, ${o.workers} service/bare process${o.workers > 1 ? 'es' : ''}, ${o.duration} s per scenario after ${o.warmup} s warm-up; load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`,
+      `wrk -t${o.threads} -c${o.connections} on the same machine, ${o.workers} service/bare process${o.workers > 1 ? 'es' : ''}, ${o.duration} s per scenario after ${o.warmup} s warm-up; load average ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}`,
   );
   if (!o.skipBuild) {
     log('building: npx tsc -p tsconfig.build.json');
@@ -602,19 +639,30 @@ async function main() {
   log('\n================ results ================');
   for (const r of all) {
     const s = r.seeding;
-    log(`\n${r.dialect} — ${fmtInt(r.products)} products, ${fmtInt(s.passports)} with passports; ${r.workers} service process${r.workers > 1 ? `es (dpp serve --workers ${r.workers}) and ${r.workers} bare processes (node:cluster)` : ' and 1 bare process'}`);
+    log(
+      `\n${r.dialect} — ${fmtInt(r.products)} products, ${fmtInt(s.passports)} with passports; ${r.workers} service process${r.workers > 1 ? `es (dpp serve --workers ${r.workers}) and ${r.workers} bare processes (node:cluster)` : ' and 1 bare process'}`,
+    );
     log(
       `seeding${r.reused ? ' (reused data; its seeding took)' : ''}: import ${s.importSec.toFixed(1)} s (${fmtInt(r.products / s.importSec)} rows/s) + passports ${s.passportsSec.toFixed(1)} s ` +
         `+ ${r.dialect === 'postgres' ? 'vacuum analyze' : 'checkpoint'} ${s.maintenanceSec.toFixed(1)} s = ${s.totalSec.toFixed(1)} s`,
     );
     log(`search "${r.search.word}" matches ${fmtInt(r.search.apiTotal)} products (${((r.search.apiTotal / r.products) * 100).toFixed(2)}%)`);
     log(table(r));
-    log('(CPU columns: % of one core over the measured run — the server process (with its cluster workers), its PostgreSQL backends, and every other process on the machine except wrk; machine: % of all cores)');
+    log(
+      '(CPU columns: % of one core over the measured run — the server process (with its cluster workers), its PostgreSQL backends, and every other process on the machine except wrk; machine: % of all cores)',
+    );
     for (const t of r.targets) log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.text}`);
     if (r.profile) log(`\n${r.profile}`);
     if (r.explain) log(`\nqueries behind the scenarios (${r.dialect}):\n${r.explain}`);
   }
-  fs.writeFileSync(path.join(resultsDir, 'summary.json'), JSON.stringify(all.map((r) => ({ ...r, scenarios: r.scenarios.map((s) => ({ ...s, result: { ...s.result, raw: undefined } })) })), null, 2));
+  fs.writeFileSync(
+    path.join(resultsDir, 'summary.json'),
+    JSON.stringify(
+      all.map((r) => ({ ...r, scenarios: r.scenarios.map((s) => ({ ...s, result: { ...s.result, raw: undefined } })) })),
+      null,
+      2,
+    ),
+  );
   log(`\nlogs, wrk output${all.some((r) => r.profile) ? ', profiles' : ''}${all.some((r) => r.explain) ? ', plans' : ''} and summary.json in ${path.relative(ROOT, resultsDir)}/`);
 }
 

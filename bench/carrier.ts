@@ -222,7 +222,9 @@ async function timeAll(runs: Array<[string, string[], (i: number) => QrOptions, 
   const out: Timing[] = [];
   for (const [label, sample, options, warmup] of runs) {
     const t = await timeRender(label, sample, options, warmup);
-    log(`  ${label.padEnd(30)} mean ${t.meanMs.toFixed(3)} ms  p50 ${t.p50Ms.toFixed(3)} ms  p99 ${t.p99Ms.toFixed(3)} ms  max ${t.maxMs.toFixed(2)} ms  ${fmtInt(t.avgBytes)} bytes`);
+    log(
+      `  ${label.padEnd(30)} mean ${t.meanMs.toFixed(3)} ms  p50 ${t.p50Ms.toFixed(3)} ms  p99 ${t.p99Ms.toFixed(3)} ms  max ${t.maxMs.toFixed(2)} ms  ${fmtInt(t.avgBytes)} bytes`,
+    );
     out.push(t);
   }
   return out;
@@ -320,7 +322,11 @@ async function runDialect(dialect: Dialect, o: Options, port: number): Promise<D
   };
   delete env.DATABASE_URL;
   const cleanup = async () => {
-    if (schema) await pgAdmin((c) => c.query(`drop schema if exists ${schema} cascade`)).then(() => log(`dropped schema ${schema}`), (e) => log(`could not drop schema ${schema}: ${e}`));
+    if (schema)
+      await pgAdmin((c) => c.query(`drop schema if exists ${schema} cascade`)).then(
+        () => log(`dropped schema ${schema}`),
+        (e) => log(`could not drop schema ${schema}: ${e}`),
+      );
     fs.rmSync(tmp, { recursive: true, force: true });
   };
   pendingCleanups.add(cleanup);
@@ -351,7 +357,13 @@ async function runDialect(dialect: Dialect, o: Options, port: number): Promise<D
     const idsFile = path.join(tmp, 'ids.txt');
     fs.writeFileSync(idsFile, products.map((p) => p.id).join('\n') + '\n');
     const ids10File = path.join(tmp, 'ids10.txt');
-    fs.writeFileSync(ids10File, products.slice(0, 10).map((p) => p.id).join('\n') + '\n');
+    fs.writeFileSync(
+      ids10File,
+      products
+        .slice(0, 10)
+        .map((p) => p.id)
+        .join('\n') + '\n',
+    );
     const gtinsFile = path.join(tmp, 'gtins.txt');
     fs.writeFileSync(gtinsFile, products.map((p) => p.gtin14).join('\n') + '\n');
 
@@ -390,7 +402,10 @@ async function runDialect(dialect: Dialect, o: Options, port: number): Promise<D
     type Def = { name: string; label: string; url: string; headers: Record<string, string>; script: (base: number, phase: string) => string; timeoutSec?: number; last?: boolean };
     const uniqueQr = (sizeMin: number, sizeMax: number, name: string) => (base: number, phase: string) => {
       const { file, period } = uniqueQrScript(tmp, `${name}-${phase}.lua`, { idsFile, prefix: api, sizeMin, sizeMax, threads: o.threads, base });
-      if (phase === 'measure') log(`  ${name}: request k → id (k·7919 mod ${products.length}), size ${sizeMin} + (k·997 mod ${sizeMax - sizeMin + 1}); keys repeat every ${fmtInt(period)} requests; k starts at ${fmtInt(base)}`);
+      if (phase === 'measure')
+        log(
+          `  ${name}: request k → id (k·7919 mod ${products.length}), size ${sizeMin} + (k·997 mod ${sizeMax - sizeMin + 1}); keys repeat every ${fmtInt(period)} requests; k starts at ${fmtInt(base)}`,
+        );
       return file;
     };
     const fixedScript = (file: string) => () => file;
@@ -455,8 +470,7 @@ async function runDialect(dialect: Dialect, o: Options, port: number): Promise<D
         if (q.waited > 2.5) log(`  (waited ${q.waited.toFixed(0)} s for the machine to be idle; busy ${q.busyPct.toFixed(0)}% at start)`);
       }
       const common = { url: d.url, threads: o.threads, connections: o.connections, headers: d.headers };
-      const wrk = (script: string, seconds: number) =>
-        runWrk({ ...common, script, seconds, ...(d.timeoutSec ? { timeoutSec: d.timeoutSec } : {}) });
+      const wrk = (script: string, seconds: number) => runWrk({ ...common, script, seconds, ...(d.timeoutSec ? { timeoutSec: d.timeoutSec } : {}) });
       let base = 0;
       if (o.warmup > 0) {
         const w = await wrk(d.script(0, 'warmup'), o.warmup);
@@ -528,7 +542,10 @@ async function main() {
   log(`bench/carrier.ts ${process.argv.slice(2).join(' ')}`);
   log(
     `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model}); wrk -t${o.threads} -c${o.connections} --latency, ` +
-      `${o.duration} s per scenario after ${o.warmup} s warm-up; load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`,
+      `${o.duration} s per scenario after ${o.warmup} s warm-up; load average ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}`,
   );
   const others = otherBenchProcesses();
   log(others.length ? `other bench/ processes at start:\n${others.map((p) => `  ${p}`).join('\n')}` : 'no other bench/ processes at start');
@@ -554,7 +571,9 @@ async function main() {
     ),
   );
   for (const r of all) {
-    log(`\n${r.dialect} — ${r.seeding.products} published passports seeded over HTTP in ${r.seeding.seconds.toFixed(1)} s; wrk -t${o.threads} -c${o.connections}, ${o.duration} s per scenario`);
+    log(
+      `\n${r.dialect} — ${r.seeding.products} published passports seeded over HTTP in ${r.seeding.seconds.toFixed(1)} s; wrk -t${o.threads} -c${o.connections}, ${o.duration} s per scenario`,
+    );
     log(dialectTable(r));
     const bad = r.scenarios.filter((s) => s.result.non2xx > 0 || s.result.socketErrors > 0);
     log(bad.length ? `NOT OK: non-2xx or socket errors in ${bad.map((s) => s.name).join(', ')}` : 'ok: no non-2xx responses and no socket errors');
@@ -565,7 +584,15 @@ async function main() {
   );
   fs.writeFileSync(
     path.join(resultsDir, 'summary.json'),
-    JSON.stringify({ options: o, qrInProcess: [...qr, ...qrMixTimings], dialects: all.map((r) => ({ ...r, scenarios: r.scenarios.map((s) => ({ ...s, result: { ...s.result, raw: undefined } })) })) }, null, 2),
+    JSON.stringify(
+      {
+        options: o,
+        qrInProcess: [...qr, ...qrMixTimings],
+        dialects: all.map((r) => ({ ...r, scenarios: r.scenarios.map((s) => ({ ...s, result: { ...s.result, raw: undefined } })) })),
+      },
+      null,
+      2,
+    ),
   );
   log(`\nraw wrk output, Lua scripts, server logs and summary.json in ${path.relative(ROOT, resultsDir)}/`);
 }

@@ -104,9 +104,4 @@ function print(title: string, map: Map<string, number>, n: number, filter?: (k: 
 console.log(`${file}: ${(all / 1000).toFixed(1)} s sampled, ${profile.samples.length} samples`);
 print(`Top ${TOP} by self time`, self, TOP);
 print('Self time by module', byModule, 20);
-print(
-  `Top ${TOP} by total (inclusive) time, excluding the root/program entries`,
-  total,
-  TOP,
-  (k) => !/^\((root|program|garbage collector|idle)\)/.test(k),
-);
+print(`Top ${TOP} by total (inclusive) time, excluding the root/program entries`, total, TOP, (k) => !/^\((root|program|garbage collector|idle)\)/.test(k));

@@ -98,7 +98,12 @@ async function createApp(dialect: Dialect) {
         try {
           const entry = JSON.parse(line) as { reqId?: string; msg?: string; err?: { type?: string; message?: string; stack?: string } };
           if (entry.reqId && entry.err) {
-            const where = entry.err.stack?.split('\n').slice(1, 4).map((s) => s.trim()).join(' < ') ?? '';
+            const where =
+              entry.err.stack
+                ?.split('\n')
+                .slice(1, 4)
+                .map((s) => s.trim())
+                .join(' < ') ?? '';
             errorsByRequest.set(entry.reqId, `${entry.err.type ?? 'Error'}: ${entry.err.message ?? entry.msg ?? ''}${where ? ` (${where})` : ''}`);
           }
         } catch {

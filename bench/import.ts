@@ -150,7 +150,7 @@ const CATEGORIES: readonly CategorySpec[] = [
   },
   {
     name: 'Home & Kitchen > Small Appliances > Coffee Machines',
-    brands: ['De\'Longhi', 'Philips', 'Krups', 'Siemens', 'Melitta', 'Jura', 'Nespresso'],
+    brands: ["De'Longhi", 'Philips', 'Krups', 'Siemens', 'Melitta', 'Jura', 'Nespresso'],
     weight: [3.5, 11],
     title: (r, b, m, c) =>
       `${b} ${m} ${r.pick(['Fully Automatic Espresso Machine', 'Bean-to-Cup Coffee Machine', 'Capsule Coffee Maker'])}, ${r.pick([1350, 1450, 1500])} W, ${r.pick([1.1, 1.5, 1.8])} L, ${c}`,
@@ -207,7 +207,37 @@ const CATEGORIES: readonly CategorySpec[] = [
 const MODEL_PREFIXES = ['WH', 'QC', 'HD', 'XR', 'MX', 'GX', 'SL', 'ZE', 'AT', 'PX', 'ProBook', 'Vivo', 'Edge', 'Series'];
 const MODEL_SUFFIXES = ['', '', 'X', 'S', 'M5', 'Pro', 'Plus', 'Max', 'II', 'Lite'];
 /** GS1 prefixes of real member organisations (DE, FR, UK, IT, ES, NL, BE, PL, SE). */
-const GS1_PREFIXES = ['400', '401', '402', '403', '404', '405', '406', '407', '408', '409', '440', '300', '301', '340', '370', '500', '501', '505', '800', '801', '840', '841', '870', '871', '872', '540', '590', '730', '731'];
+const GS1_PREFIXES = [
+  '400',
+  '401',
+  '402',
+  '403',
+  '404',
+  '405',
+  '406',
+  '407',
+  '408',
+  '409',
+  '440',
+  '300',
+  '301',
+  '340',
+  '370',
+  '500',
+  '501',
+  '505',
+  '800',
+  '801',
+  '840',
+  '841',
+  '870',
+  '871',
+  '872',
+  '540',
+  '590',
+  '730',
+  '731',
+];
 
 /** Five attribute columns after the catalog fields: color, weight_kg, material, power_w, warranty_years. */
 const HEADER = ['external_id', 'title', 'ean', 'brand', 'category', 'description', 'color', 'weight_kg', 'material', 'power_w', 'warranty_years'];
@@ -215,7 +245,7 @@ const DESCRIPTION_TAIL = [
   'Designed for everyday use and easy to clean.',
   'Spare parts are available for at least seven years.',
   'Packaging made from recycled cardboard, free of single-use plastics.',
-  'Covered by the manufacturer\'s repair service across the EU.',
+  "Covered by the manufacturer's repair service across the EU.",
   'Tested for safety and durability to the relevant EN standards.',
   'Energy-saving standby below 0.5 W when idle.',
 ];
@@ -275,7 +305,10 @@ export function makeProduct(r: Rng, i: number): GeneratedProduct {
   const [wMin, wMax] = cat.weight;
   const weight = (wMin + r.next() * (wMax - wMin)).toFixed(wMax < 5 ? 3 : 1);
   return {
-    external_id: `${brand.slice(0, 3).toUpperCase().replace(/[^A-Z]/g, 'X')}-${String(i + 1).padStart(8, '0')}`,
+    external_id: `${brand
+      .slice(0, 3)
+      .toUpperCase()
+      .replace(/[^A-Z]/g, 'X')}-${String(i + 1).padStart(8, '0')}`,
     title,
     ean: eanFor(i, r.pick(GS1_PREFIXES)),
     brand,
@@ -299,7 +332,11 @@ export class ProductCsvStream extends Readable {
   private readonly r: Rng;
   bytes = 0;
 
-  constructor(private readonly total: number, seed = 20240601, private readonly rowsPerChunk = 200) {
+  constructor(
+    private readonly total: number,
+    seed = 20240601,
+    private readonly rowsPerChunk = 200,
+  ) {
     super({ highWaterMark: 64 * 1024 });
     this.r = prng(seed);
   }
@@ -432,16 +469,18 @@ async function runImport(database: Database, orgId: string, dialect: 'sqlite' | 
   const step = Math.max(1000, Math.round(rows / 10 / 1000) * 1000);
   let nextReport = step;
   const t0 = performance.now();
-  const summary = await importProducts(database.db, orgId, { path: file }, 'csv', { onProgress: (done) => {
-    sampler.sample();
-    if (done >= nextReport) {
-      const s = (performance.now() - t0) / 1000;
-      process.stderr.write(
-        `  [${dialect} ${pass}] ${fmtInt(done)} rows  ${s.toFixed(1)} s  ${fmtInt(done / s)} rows/s  rss ${mb(process.memoryUsage.rss()).toFixed(0)} MB heap ${mb(process.memoryUsage().heapTotal).toFixed(0)} ext ${mb(process.memoryUsage().external).toFixed(0)} MB\n`,
-      );
-      nextReport += step;
-    }
-  } });
+  const summary = await importProducts(database.db, orgId, { path: file }, 'csv', {
+    onProgress: (done) => {
+      sampler.sample();
+      if (done >= nextReport) {
+        const s = (performance.now() - t0) / 1000;
+        process.stderr.write(
+          `  [${dialect} ${pass}] ${fmtInt(done)} rows  ${s.toFixed(1)} s  ${fmtInt(done / s)} rows/s  rss ${mb(process.memoryUsage.rss()).toFixed(0)} MB heap ${mb(process.memoryUsage().heapTotal).toFixed(0)} ext ${mb(process.memoryUsage().external).toFixed(0)} MB\n`,
+        );
+        nextReport += step;
+      }
+    },
+  });
   const seconds = (performance.now() - t0) / 1000;
   sampler.stop();
 
@@ -524,7 +563,22 @@ async function benchPostgres(opts: Options): Promise<RunResult[]> {
 // ---------------------------------------------------------------------------------------------
 
 /** The columns a product row is stored with, as the bare loops write them (no validation, no lookups). */
-const BARE_COLUMNS = ['id', 'org_id', 'external_id', 'title', 'ean', 'gtin14', 'gtin_valid', 'brand', 'category', 'description', 'attributes', 'search_text', 'created_at', 'updated_at'] as const;
+const BARE_COLUMNS = [
+  'id',
+  'org_id',
+  'external_id',
+  'title',
+  'ean',
+  'gtin14',
+  'gtin_valid',
+  'brand',
+  'category',
+  'description',
+  'attributes',
+  'search_text',
+  'created_at',
+  'updated_at',
+] as const;
 
 function bareRow(p: GeneratedProduct, orgId: string, now: string): unknown[] {
   const attributes = JSON.stringify({ color: p.color, weight_kg: p.weight_kg, material: p.material, power_w: p.power_w, warranty_years: p.warranty_years });
@@ -680,7 +734,10 @@ function codeVersion(): string {
   try {
     const run = (args: string[]) => execFileSync('git', args, { cwd: path.dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trimEnd();
     const head = run(['rev-parse', '--short', 'HEAD']);
-    const dirty = run(['status', '--porcelain', '--', '../src', '../package.json']).split('\n').filter(Boolean).map((l) => l.slice(3));
+    const dirty = run(['status', '--porcelain', '--', '../src', '../package.json'])
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3));
     return `${head}${dirty.length ? ` + uncommitted changes in ${dirty.join(', ')}` : ' (clean src/)'}`;
   } catch {
     return 'unknown (no git)';

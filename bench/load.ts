@@ -271,7 +271,11 @@ function startProbe(url: string, key: string, ids: string[], searchWord: string,
         }[kind];
         const init: RequestInit =
           kind === 'patch'
-            ? { method: 'PATCH', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ carbon_footprint_kg: Math.round(Math.random() * 50000) / 100 }) }
+            ? {
+                method: 'PATCH',
+                headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+                body: JSON.stringify({ carbon_footprint_kg: Math.round(Math.random() * 50000) / 100 }),
+              }
             : { headers: { authorization: `Bearer ${key}` } };
         const t0 = performance.now();
         try {
@@ -347,7 +351,9 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     log('seeding passports (direct inserts)…');
     const passports = await seedPassports(db, dialect, org.id, log);
     const c = passports.counters;
-    log(`  ${fmtInt(passports.ids.length)} passports in ${passports.seconds.toFixed(1)} s: ${fmtInt(c.draft)} draft, ${fmtInt(c.complete)} complete, ${fmtInt(c.published)} published`);
+    log(
+      `  ${fmtInt(passports.ids.length)} passports in ${passports.seconds.toFixed(1)} s: ${fmtInt(c.draft)} draft, ${fmtInt(c.complete)} complete, ${fmtInt(c.published)} published`,
+    );
     if (dialect === 'postgres') {
       await sql`vacuum (analyze) products`.execute(db);
       await sql`vacuum (analyze) compliance_records`.execute(db);
@@ -391,7 +397,9 @@ async function runDialect(dialect: Dialect, o: Options): Promise<DialectResult> 
     const listTotal = (await call('GET', '/api/v1/compliance/dpp/products?has_dpp=true')).total as number;
     const before = await call('GET', `/api/v1/compliance/dpp/${sample[0]}`);
     const patched = await call('PATCH', `/api/v1/compliance/dpp/${sample[0]}`, { carbon_footprint_kg: 12.34 });
-    log(`has_dpp list: ${fmtInt(listTotal)} products; PATCH ${sample[0]}: version ${String(before.version)} → ${String(patched.version)}, carbon_footprint_kg ${String(patched.carbon_footprint_kg)}`);
+    log(
+      `has_dpp list: ${fmtInt(listTotal)} products; PATCH ${sample[0]}: version ${String(before.version)} → ${String(patched.version)}, carbon_footprint_kg ${String(patched.carbon_footprint_kg)}`,
+    );
     const searchPages = Math.max(1, Math.min(3, Math.ceil(apiTotal / 50)));
     const listPages = Math.max(1, Math.min(100, Math.ceil(listTotal / 50)));
 
@@ -518,7 +526,10 @@ function table(all: DialectResult[]): string {
     ['requests', ...all.map((r) => fmtInt(r.wrk.requests))],
     ['requests/s', ...all.map((r) => fmtInt(r.wrk.rps))],
     ['2xx', ...all.map((r) => fmtInt(statusSummary(r.counts.status).ok))],
-    ['  of which GET passport / list / PATCH', ...all.map((r) => `${fmtInt(r.counts.kinds.passport ?? 0)} / ${fmtInt(r.counts.kinds.list ?? 0)} / ${fmtInt(r.counts.kinds.patch ?? 0)}`)],
+    [
+      '  of which GET passport / list / PATCH',
+      ...all.map((r) => `${fmtInt(r.counts.kinds.passport ?? 0)} / ${fmtInt(r.counts.kinds.list ?? 0)} / ${fmtInt(r.counts.kinds.patch ?? 0)}`),
+    ],
     ['4xx (by code)', ...all.map((r) => statusSummary(r.counts.status).fourXx)],
     ['5xx', ...all.map((r) => fmtInt(statusSummary(r.counts.status).fiveXx))],
     ['socket errors / timeouts', ...all.map((r) => `${r.wrk.socketErrors}`)],
@@ -531,7 +542,10 @@ function table(all: DialectResult[]): string {
     ['postgres backends CPU', ...all.map((r) => (r.dialect === 'postgres' ? `${r.cpu.postgresPct.toFixed(0)}%` : '-'))],
     ['other CPU / machine', ...all.map((r) => `${r.cpu.otherPct.toFixed(0)}% / ${r.cpu.machinePct.toFixed(0)}%`)],
     ['wrk CPU', ...all.map((r) => `${r.cpu.wrkPct.toFixed(0)}%`)],
-    ['short-lived processes CPU', ...all.map((r) => `${Math.max(0, r.cpu.machinePct * os.cpus().length - r.cpu.serverPct - r.cpu.postgresPct - r.cpu.otherPct - r.cpu.wrkPct).toFixed(0)}%`)],
+    [
+      'short-lived processes CPU',
+      ...all.map((r) => `${Math.max(0, r.cpu.machinePct * os.cpus().length - r.cpu.serverPct - r.cpu.postgresPct - r.cpu.otherPct - r.cpu.wrkPct).toFixed(0)}%`),
+    ],
     ...(['passport', 'search', 'list', 'patch'] as const).map((k): [string, ...string[]] => [
       `  probe ${k} p50 / p90 / max`,
       ...all.map((r) => `${r.probe[k].p50ms.toFixed(0)} / ${r.probe[k].p90ms.toFixed(0)} / ${r.probe[k].maxMs.toFixed(0)} ms`),
@@ -557,7 +571,10 @@ async function main() {
   log(
     `node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ` +
       `wrk -t${o.threads} -c${o.connections}, ${o.duration} s after ${o.warmup} s warm-up; mix ${o.mix.read} % GET passport, ${o.mix.list} % GET list/search, ${o.mix.patch} % PATCH; ` +
-      `load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`,
+      `load average ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}`,
   );
   if (!o.skipBuild) {
     log('building: npm run build');

@@ -64,7 +64,10 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (flag === '--qr-size-min') o.qrSizeMin = Math.round(num());
   else if (flag === '--qr-size-max') o.qrSizeMax = Math.round(num());
   else if (flag === '--workers') o.workers = Math.round(num());
-  else if (flag === '--modes') o.modes = value().split(',').filter((m): m is Mode => m === 'inline' || m === 'pool');
+  else if (flag === '--modes')
+    o.modes = value()
+      .split(',')
+      .filter((m): m is Mode => m === 'inline' || m === 'pool');
   else if (flag === '--quiet-wait') o.quietWait = num();
   else if (flag === '--skip-build') o.skipBuild = true;
   else throw new Error(`unknown argument ${arg} (see the header of bench/qr-stall.ts)`);
@@ -99,7 +102,10 @@ async function seed(baseUrl: string, auth: Record<string, string>, count: number
       await call('PATCH', `/api/v1/compliance/dpp/${id}`, {
         manufacturer: 'Bench Brand',
         country_of_origin: 'FR',
-        materials: [{ name: 'Steel', percentage: 80 }, { name: 'Recycled plastic', percentage: 20 }],
+        materials: [
+          { name: 'Steel', percentage: 80 },
+          { name: 'Recycled plastic', percentage: 20 },
+        ],
         carbon_footprint_kg: 2.5,
         recyclability_score: 'A',
         certifications: ['CE'],
@@ -217,7 +223,9 @@ async function runMode(mode: Mode, port: number): Promise<{ mode: Mode; workers:
         log(
           `  round ${round} ${withQr ? 'with QR   ' : 'without QR'}  passport GET ${Math.round(result.rps)} req/s  p50 ${result.p50ms.toFixed(2)} ms  p99 ${result.p99ms.toFixed(2)} ms  max ${result.maxMs.toFixed(1)} ms  non-2xx ${result.non2xx}` +
             (quiet ? `  (machine ${quiet.busyPct.toFixed(0)}% busy before)` : '') +
-            (r.qr ? `  | QR ${r.qr.sent} sent (${(r.qr.sent / o.duration).toFixed(1)}/s) p50 ${r.qr.p50ms.toFixed(1)} ms p99 ${r.qr.p99ms.toFixed(1)} ms statuses ${JSON.stringify(r.qr.statuses)}` : ''),
+            (r.qr
+              ? `  | QR ${r.qr.sent} sent (${(r.qr.sent / o.duration).toFixed(1)}/s) p50 ${r.qr.p50ms.toFixed(1)} ms p99 ${r.qr.p99ms.toFixed(1)} ms statuses ${JSON.stringify(r.qr.statuses)}`
+              : ''),
         );
         await new Promise((res) => setTimeout(res, 500));
       }
@@ -239,7 +247,10 @@ async function main() {
   log(`bench/qr-stall.ts ${process.argv.slice(2).join(' ')}`);
   log(
     `node ${process.version}, ${os.cpus().length} cores; wrk -t1 -c${o.connections} on passport GETs, ${o.duration} s per run, ${o.rounds} rounds; ` +
-      `QR load ${o.qrRate}/s uncached PNG, size ${o.qrSizeMin}..${o.qrSizeMax}; load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}`,
+      `QR load ${o.qrRate}/s uncached PNG, size ${o.qrSizeMin}..${o.qrSizeMax}; load average ${os
+        .loadavg()
+        .map((n) => n.toFixed(2))
+        .join(' ')}`,
   );
   if (!o.skipBuild) await run('npx', ['tsc', '-p', 'tsconfig.build.json'], process.env, ROOT);
   const port = await freePort();

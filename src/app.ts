@@ -108,7 +108,8 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key: dpp_<id>_<secret>' } } },
       security: [{ bearer: [] }],
     },
-    transformObject: (documents) => tidyOpenApi(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as Record<string, unknown>, { rateLimited: config.rateLimitEnabled }),
+    transformObject: (documents) =>
+      tidyOpenApi(('openapiObject' in documents ? documents.openapiObject : documents.swaggerObject) as Record<string, unknown>, { rateLimited: config.rateLimitEnabled }),
   });
   // Its own CSP (scripts and styles it serves itself) replaces the API's allow-nothing policy.
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

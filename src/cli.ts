@@ -31,15 +31,12 @@ async function withDatabase<T>(run: (database: Database, config: Config) => Prom
   const config = loadConfig();
   if (!config.databaseUrl && !options.create && !config.dataDirSet && !fs.existsSync(defaultSqliteFile(config.dataDir))) {
     throw new UsageError(
-      `no database at ${defaultSqliteFile(config.dataDir)}: run this from the project root, set DATA_DIR (or DATABASE_URL), ` +
-        'or create the database with `dpp migrate`',
+      `no database at ${defaultSqliteFile(config.dataDir)}: run this from the project root, set DATA_DIR (or DATABASE_URL), ` + 'or create the database with `dpp migrate`',
     );
   }
   console.error(`database: ${describeDatabase(config)}`);
   // `migrate` opens without migrating first, so that it can say what it applied.
-  const database = options.create
-    ? await createDatabase({ databaseUrl: config.databaseUrl, sqliteFile: defaultSqliteFile(config.dataDir) })
-    : await openConfiguredDatabase(config);
+  const database = options.create ? await createDatabase({ databaseUrl: config.databaseUrl, sqliteFile: defaultSqliteFile(config.dataDir) }) : await openConfiguredDatabase(config);
   try {
     return await run(database, config);
   } finally {
@@ -47,9 +44,7 @@ async function withDatabase<T>(run: (database: Database, config: Config) => Prom
   }
 }
 
-const program = new Command('dpp')
-  .description('Digital Product Passports and EU compliance data for a product catalog')
-  .showHelpAfterError();
+const program = new Command('dpp').description('Digital Product Passports and EU compliance data for a product catalog').showHelpAfterError();
 
 program
   .command('serve')
@@ -110,10 +105,13 @@ program
   .command('migrate')
   .description('bring the database schema up to date and exit')
   .action(() =>
-    withDatabase(async (database) => {
-      const applied = (await database.migrate()).results ?? [];
-      console.log(applied.length ? applied.map((r) => `applied ${r.migrationName}`).join('\n') : 'schema is up to date');
-    }, { create: true }),
+    withDatabase(
+      async (database) => {
+        const applied = (await database.migrate()).results ?? [];
+        console.log(applied.length ? applied.map((r) => `applied ${r.migrationName}`).join('\n') : 'schema is up to date');
+      },
+      { create: true },
+    ),
   );
 
 /** Changes made with the CLI are audited with no key id, as `cli`. */
@@ -178,12 +176,7 @@ program
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
       const org = await createAccessService(db).requireOrganisation(opts.org);
-      const { items, total } = await createAuditService(db).list(
-        org.id,
-        { action: opts.action, target_id: opts.target, since: opts.since, until: opts.until },
-        1,
-        limit,
-      );
+      const { items, total } = await createAuditService(db).list(org.id, { action: opts.action, target_id: opts.target, since: opts.since, until: opts.until }, 1, limit);
       if (opts.json) return console.log(JSON.stringify(items, null, 2));
       console.log(['AT', 'ACTION', 'TARGET', 'ACTOR', 'KEY', 'DETAILS'].join('\t'));
       for (const e of items) {

@@ -55,12 +55,10 @@ export class AppError extends Error {
 
 /** The catalogue: every deliberate refusal the service makes. */
 export const errors = {
-  validation: (detail: string, fieldErrors: FieldError[]) =>
-    new AppError(400, 'validation_failed', 'Request validation failed', detail, fieldErrors),
+  validation: (detail: string, fieldErrors: FieldError[]) => new AppError(400, 'validation_failed', 'Request validation failed', detail, fieldErrors),
   malformedBody: (detail: string) => new AppError(400, 'malformed_body', 'Malformed request body', detail),
   /** The client closed the connection before its body was complete; logged as the client's doing, not ours. */
-  requestAborted: () =>
-    new AppError(400, 'request_aborted', 'Request aborted', 'The connection closed before the request body was complete.'),
+  requestAborted: () => new AppError(400, 'request_aborted', 'Request aborted', 'The connection closed before the request body was complete.'),
   /** RFC 6750: a 401 names the scheme, and `invalid_token` when a key was sent but refused. */
   unauthenticated: (detail: string, keySent = false) =>
     new AppError(401, 'unauthenticated', 'Authentication required', detail, undefined, undefined, {
@@ -70,12 +68,10 @@ export const errors = {
     new AppError(403, 'insufficient_scope', 'Insufficient scope', `This API key lacks the "${scope}" scope.`, undefined, {
       required_scope: scope,
     }),
-  notFound: (what: string, detail?: string) =>
-    new AppError(404, 'not_found', 'Not found', detail ?? `${what} not found.`),
+  notFound: (what: string, detail?: string) => new AppError(404, 'not_found', 'Not found', detail ?? `${what} not found.`),
   /** A product id that is unknown, or another organisation's: the same answer either way. */
   productNotFound: (productId: string) => new AppError(404, 'not_found', 'Not found', `Product ${productId} not found.`),
-  conflict: (detail: string, extra?: Record<string, unknown>) =>
-    new AppError(409, 'conflict', 'Conflict', detail, undefined, extra),
+  conflict: (detail: string, extra?: Record<string, unknown>) => new AppError(409, 'conflict', 'Conflict', detail, undefined, extra),
   /** A published passport shows its GTIN, and printed codes carry it: the GTIN can never change after. */
   gtinFrozen: (productId: string, gtin14: string | null) =>
     new AppError(
@@ -101,9 +97,9 @@ export const errors = {
     new AppError(
       409,
       'carrier_taken',
-      'The code would open another organisation\'s passport',
+      "The code would open another organisation's passport",
       `GTIN ${gtin14} of product ${productId} has a published passport in another organisation, and its GS1 Digital Link resolves to that one: ` +
-        'a code printed from here would open someone else\'s product. Check the GTIN (it is the brand owner\'s to allocate).',
+        "a code printed from here would open someone else's product. Check the GTIN (it is the brand owner's to allocate).",
       [{ field: '/ean', rule: 'carrier_unique', message: 'is published by another organisation' }],
       { product_id: productId, gtin14 },
     ),
@@ -122,12 +118,7 @@ export const errors = {
       limit_bytes: limit,
     }),
   unsupportedMediaType: (got: string, accepted: string[]) =>
-    new AppError(
-      415,
-      'unsupported_media_type',
-      'Unsupported media type',
-      `Content-Type "${got}" is not accepted here; use ${accepted.join(' or ')}.`,
-    ),
+    new AppError(415, 'unsupported_media_type', 'Unsupported media type', `Content-Type "${got}" is not accepted here; use ${accepted.join(' or ')}.`),
   /** A batch in which no item could be queued: nothing was written, and each item says why. */
   nothingQueued: (rejected: Array<{ product_id: string; reason: string }>) =>
     new AppError(
@@ -135,22 +126,50 @@ export const errors = {
       'nothing_queued',
       'Nothing to queue',
       `None of the ${rejected.length} products could be queued (unknown products, or products without documents); nothing was written.`,
-      rejected.map((r) => ({ field: '/product_ids', rule: r.reason, message: `${r.product_id}: ${r.reason === 'not_found' ? 'no such product' : 'the product has no documents'}` })),
+      rejected.map((r) => ({
+        field: '/product_ids',
+        rule: r.reason,
+        message: `${r.product_id}: ${r.reason === 'not_found' ? 'no such product' : 'the product has no documents'}`,
+      })),
       { rejected },
     ),
   unavailable: (detail: string) => new AppError(503, 'unavailable', 'Service unavailable', detail),
   /** Too much of one kind of work at once: try again after `retryAfterSeconds`. */
   busy: (detail: string, retryAfterSeconds: number) =>
-    new AppError(503, 'busy', 'Service busy', detail, undefined, { retry_after_seconds: retryAfterSeconds }, {
-      'retry-after': String(retryAfterSeconds),
-    }),
+    new AppError(
+      503,
+      'busy',
+      'Service busy',
+      detail,
+      undefined,
+      { retry_after_seconds: retryAfterSeconds },
+      {
+        'retry-after': String(retryAfterSeconds),
+      },
+    ),
   methodNotAllowed: (method: string, allowed: string[]) =>
-    new AppError(405, 'method_not_allowed', 'Method not allowed', `${method} is not allowed here; use ${allowed.join(', ')}.`, undefined, {
-      allowed_methods: allowed,
-    }, { allow: allowed.join(', ') }),
+    new AppError(
+      405,
+      'method_not_allowed',
+      'Method not allowed',
+      `${method} is not allowed here; use ${allowed.join(', ')}.`,
+      undefined,
+      {
+        allowed_methods: allowed,
+      },
+      { allow: allowed.join(', ') },
+    ),
   /** A refusal Fastify, Node or a plugin decided by HTTP status alone (416 for a bad Range, say). */
   byStatus: (status: number, title: string, detail: string) =>
-    new AppError(status, title.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, ''), title, detail),
+    new AppError(
+      status,
+      title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '_')
+        .replace(/^_|_$/g, ''),
+      title,
+      detail,
+    ),
 };
 
 /** Renders an unexpected error: details stay in the log, the client gets a generic 500. */

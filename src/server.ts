@@ -81,9 +81,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
   // The API process runs the jobs too (on either database), unless WORKER=false splits the roles;
   // on PostgreSQL any number of `dpp serve` and `dpp worker` processes share the durable queue.
   const metrics = app.metrics;
-  const worker = config.runWorker
-    ? createSystemWorker(config, database, app.log, metrics ? { onExtractionOutcome: metrics.extractionFinished } : {})
-    : undefined;
+  const worker = config.runWorker ? createSystemWorker(config, database, app.log, metrics ? { onExtractionOutcome: metrics.extractionFinished } : {}) : undefined;
   worker?.start();
   // In a cluster, workers after the first run no jobs (cluster.ts): the primary said so once.
   if (!worker && !(clusterWorker && clusterWorker > 1)) app.log.warn('WORKER=false: this process runs no jobs; extractions wait for a `dpp worker`');

@@ -125,7 +125,9 @@ describe.each(dialects)('dpp CLI (%s)', (dialect) => {
       // A document queued through the API is extracted by this same process, on SQLite and PostgreSQL.
       const base = `http://127.0.0.1:${port}/api/v1`;
       const auth = { authorization: `Bearer ${key}` };
-      const product: any = await (await fetch(`${base}/products`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Worker check' }) })).json();
+      const product: any = await (
+        await fetch(`${base}/products`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Worker check' }) })
+      ).json();
       const form = new FormData();
       form.set('file', new Blob(['EU Declaration of Conformity. Manufacturer: Example GmbH. The product bears the CE marking.'], { type: 'text/plain' }), 'doc.txt');
       expect((await fetch(`${base}/products/${product.product_id}/documents`, { method: 'POST', headers: auth, body: form })).status).toBe(201);

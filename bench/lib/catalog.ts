@@ -68,7 +68,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['WH-1000XM5', 'QuietComfort Ultra', 'Momentum 4', 'Tune 770NC', 'ATH-M50xBT2', 'Amiron 300', 'Elite 85h', 'Major V'],
     title: (r, b, l) =>
       `${b} ${l} Wireless ${r.pick(['Noise Cancelling', 'Hi-Res', 'Studio', 'Sport'])} ${r.pick(['Over-Ear', 'On-Ear', 'In-Ear'])} Headphones, Bluetooth 5.${r.int(0, 3)}, ${r.int(20, 60)}h Battery, ${r.pick(COLORS)}`,
-    materials: [['ABS plastic', 'Aluminium', 'Polyurethane foam', 'Copper'], ['Recycled plastic', 'Stainless steel', 'Protein leather']],
+    materials: [
+      ['ABS plastic', 'Aluminium', 'Polyurethane foam', 'Copper'],
+      ['Recycled plastic', 'Stainless steel', 'Protein leather'],
+    ],
     certifications: ['CE', 'RoHS', 'WEEE', 'REACH', 'FCC', 'UKCA'],
     co2: [8, 35],
     weee: 'Small equipment',
@@ -82,7 +85,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['ThinkPad T14 Gen 4', 'XPS 13 Plus', 'EliteBook 840 G10', 'Zenbook 14 OLED', 'Swift Go 14', 'MacBook Air', 'Surface Laptop 5', 'Laptop 13'],
     title: (r, b, l) =>
       `${b} ${l} ${r.pick(['13.3', '14', '15.6', '16'])}" Laptop, ${r.pick(['Intel Core i5-1335U', 'Intel Core i7-1355U', 'AMD Ryzen 7 7840U', 'AMD Ryzen 5 7530U'])}, ${r.pick([8, 16, 32])} GB RAM, ${r.pick([256, 512, 1024])} GB SSD, ${r.pick(['Windows 11 Pro', 'Windows 11 Home', 'No OS'])}`,
-    materials: [['Aluminium', 'Printed circuit board', 'Lithium-ion cells', 'Glass', 'ABS plastic'], ['Recycled aluminium', 'Magnesium alloy', 'Copper', 'Polycarbonate']],
+    materials: [
+      ['Aluminium', 'Printed circuit board', 'Lithium-ion cells', 'Glass', 'ABS plastic'],
+      ['Recycled aluminium', 'Magnesium alloy', 'Copper', 'Polycarbonate'],
+    ],
     certifications: ['CE', 'RoHS', 'WEEE', 'REACH', 'Energy Star', 'EPEAT Gold', 'TCO Certified'],
     co2: [180, 420],
     weee: 'IT equipment',
@@ -96,7 +102,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Galaxy S24', 'iPhone 15', 'Pixel 8a', 'Redmi Note 13', 'Edge 50', 'G42', 'Fairphone 5', 'Nord 4'],
     title: (r, b, l) =>
       `${b} ${l} Smartphone ${r.pick([128, 256, 512])} GB, ${r.pick(['6.1', '6.4', '6.7'])}" ${r.pick(['AMOLED', 'OLED', 'LCD'])}, ${r.pick([48, 50, 64, 108])} MP Camera, 5G, Dual SIM, ${r.pick(COLORS)}`,
-    materials: [['Glass', 'Aluminium', 'Lithium-ion cells', 'Printed circuit board'], ['Recycled aluminium', 'Gorilla glass', 'Copper', 'Recycled plastic']],
+    materials: [
+      ['Glass', 'Aluminium', 'Lithium-ion cells', 'Printed circuit board'],
+      ['Recycled aluminium', 'Gorilla glass', 'Copper', 'Recycled plastic'],
+    ],
     certifications: ['CE', 'RoHS', 'WEEE', 'REACH', 'FCC', 'TCO Certified'],
     co2: [45, 85],
     weee: 'IT equipment',
@@ -110,7 +119,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Neo QLED QN90D', 'OLED evo C4', 'Bravia 8', 'Ambilight OLED809', 'Viera MZ2000', 'C845 Mini LED', 'U8N', 'bild i'],
     title: (r, b, l) =>
       `${b} ${l} ${r.pick([43, 50, 55, 65, 75])}" 4K UHD Smart TV, ${r.pick(['120 Hz', '144 Hz', '100 Hz'])}, HDR10+, Dolby Atmos, ${r.pick(['Google TV', 'webOS', 'Tizen', 'VIDAA'])}`,
-    materials: [['Glass', 'Steel', 'ABS plastic', 'Printed circuit board'], ['Aluminium', 'Polycarbonate', 'Copper', 'Liquid crystal panel']],
+    materials: [
+      ['Glass', 'Steel', 'ABS plastic', 'Printed circuit board'],
+      ['Aluminium', 'Polycarbonate', 'Copper', 'Liquid crystal panel'],
+    ],
     certifications: ['CE', 'RoHS', 'WEEE', 'REACH', 'EU Ecolabel'],
     co2: [300, 900],
     weee: 'Screens and monitors',
@@ -125,7 +137,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Magnifica Evo', 'Series 3300 LatteGo', 'Evidence One', 'EQ.6 plus s300', 'Barista T Smart', 'E8', 'Vertuo Next', 'Barista Express'],
     title: (r, b, l) =>
       `${b} ${l} ${r.pick(['Fully Automatic Espresso Machine', 'Bean-to-Cup Coffee Machine', 'Capsule Coffee Maker'])}, ${r.pick([1350, 1450, 1500])} W, ${r.pick(['1.1', '1.5', '1.8'])} L, ${r.pick(COLORS)}`,
-    materials: [['Stainless steel', 'ABS plastic', 'Copper', 'Glass'], ['Aluminium', 'Polypropylene', 'Brass', 'Silicone']],
+    materials: [
+      ['Stainless steel', 'ABS plastic', 'Copper', 'Glass'],
+      ['Aluminium', 'Polypropylene', 'Brass', 'Silicone'],
+    ],
     certifications: ['CE', 'RoHS', 'WEEE', 'REACH', 'GS', 'TÜV'],
     co2: [60, 160],
     weee: 'Small equipment',
@@ -139,7 +154,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Serie 6 WGG244', 'WWD 320 WPS', 'iQ500 WM14N', 'ProSteam 7000', 'EcoBubble WW90', 'F4WV709', 'b300 WTV', 'FreshCare+ FFB'],
     title: (r, b, l) =>
       `${b} ${l} Front Loader Washing Machine ${r.pick([7, 8, 9, 10])} kg, ${r.pick([1200, 1400, 1600])} rpm, Energy Class ${r.pick(['A', 'B', 'C'])}, Steam Function`,
-    materials: [['Steel', 'Concrete counterweight', 'Polypropylene', 'Copper', 'Glass'], ['Stainless steel', 'Cast iron', 'ABS plastic', 'Rubber']],
+    materials: [
+      ['Steel', 'Concrete counterweight', 'Polypropylene', 'Copper', 'Glass'],
+      ['Stainless steel', 'Cast iron', 'ABS plastic', 'Rubber'],
+    ],
     certifications: ['CE', 'RoHS', 'WEEE', 'REACH', 'EU Ecolabel', 'Blue Angel'],
     co2: [350, 800],
     weee: 'Large equipment',
@@ -154,7 +172,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['GSR 18V-55', 'DDF485', 'DCD796', 'BS 18 LTX', 'M18 FPD3', 'TE-CD 18/48', 'ONE+ R18DD7', 'TXS 18'],
     title: (r, b, l) =>
       `${b} ${l} Cordless ${r.pick(['Drill Driver', 'Combi Drill', 'Impact Driver'])} ${r.pick([12, 18, 20])} V, ${r.int(40, 135)} Nm, ${r.pick([2, 4, 5])}.0 Ah Li-Ion Battery, Carry Case`,
-    materials: [['Glass-fibre reinforced polyamide', 'Steel', 'Copper', 'Lithium-ion cells'], ['Aluminium', 'Steel', 'Rubber', 'ABS plastic']],
+    materials: [
+      ['Glass-fibre reinforced polyamide', 'Steel', 'Copper', 'Lithium-ion cells'],
+      ['Aluminium', 'Steel', 'Rubber', 'ABS plastic'],
+    ],
     certifications: ['CE', 'RoHS', 'WEEE', 'REACH', 'GS', 'UKCA'],
     co2: [15, 60],
     weee: 'Small equipment',
@@ -168,7 +189,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Torrentshell 3L', 'Antora', 'Stormy Trail', 'Watertight II', 'Escape Bike Light', 'Easy Rain', 'Convey Tour HS', 'Keb Eco-Shell'],
     title: (r, b, l) =>
       `${b} ${l} ${r.pick(["Men's", "Women's"])} ${r.pick(['Waterproof Hiking Jacket', 'Insulated Down Jacket', 'Softshell Jacket', '3-in-1 Rain Jacket'])}, ${r.pick(['Hooded', 'Packable', 'Breathable'])}, ${r.pick(COLORS)}, Size ${r.pick(['S', 'M', 'L', 'XL', 'XXL'])}`,
-    materials: [['Recycled polyester', 'Polyamide', 'Elastane'], ['Organic cotton', 'Recycled nylon', 'Down']],
+    materials: [
+      ['Recycled polyester', 'Polyamide', 'Elastane'],
+      ['Organic cotton', 'Recycled nylon', 'Down'],
+    ],
     certifications: ['OEKO-TEX', 'GOTS', 'REACH', 'Cradle to Cradle'],
     co2: [9, 30],
     endOfLife: ['Repair before replacing: the manufacturer offers a repair service. Give wearable garments to textile collection; otherwise dispose of with residual waste.'],
@@ -181,7 +205,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Ultraboost Light', 'Pegasus 41', 'Gel-Nimbus 26', 'Velocity Nitro 3', 'Fresh Foam 1080v13', 'Speedcross 6', 'Clifton 9', 'Cloudmonster'],
     title: (r, b, l) =>
       `${b} ${l} ${r.pick(["Men's", "Women's"])} ${r.pick(['Road Running Shoes', 'Trail Running Shoes', 'Neutral Running Shoe'])}, ${r.pick(['Breathable Mesh', 'Waterproof', 'Cushioned'])}, EU Size ${r.int(36, 47)}, ${r.pick(COLORS)}`,
-    materials: [['Recycled polyester', 'EVA foam', 'Rubber'], ['Polyamide mesh', 'Natural rubber', 'Polyurethane', 'Cotton']],
+    materials: [
+      ['Recycled polyester', 'EVA foam', 'Rubber'],
+      ['Polyamide mesh', 'Natural rubber', 'Polyurethane', 'Cotton'],
+    ],
     certifications: ['OEKO-TEX', 'REACH', 'Cradle to Cradle'],
     co2: [7, 16],
     endOfLife: ['Return worn shoes to the in-store take-back scheme; soles and uppers are separated for recycling.'],
@@ -194,7 +221,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Aeron', 'Leap V2', 'Markus', 'Zody', 'Every Is1', 'M57', 'Sitness 55', 'ID Mesh'],
     title: (r, b, l) =>
       `${b} ${l} Ergonomic Office Chair with ${r.pick(['Adjustable Lumbar Support', 'Mesh Back', '4D Armrests'])}, ${r.pick(['Synchronous Mechanism', 'Headrest', 'Seat Depth Adjustment'])}, Max Load ${r.pick([120, 136, 150])} kg, ${r.pick(COLORS)}`,
-    materials: [['Steel', 'Polyamide', 'Polyester mesh', 'Polyurethane foam'], ['Recycled aluminium', 'Recycled polyester', 'Beech wood', 'Polypropylene']],
+    materials: [
+      ['Steel', 'Polyamide', 'Polyester mesh', 'Polyurethane foam'],
+      ['Recycled aluminium', 'Recycled polyester', 'Beech wood', 'Polypropylene'],
+    ],
     certifications: ['FSC', 'PEFC', 'Blue Angel', 'GS', 'Cradle to Cradle'],
     co2: [40, 120],
     endOfLife: ['Disassemble without tools into metal, plastic and textile parts; take them to municipal recycling. The manufacturer takes back chairs at end of life.'],
@@ -207,7 +237,11 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Ingenio Unlimited', 'Profi Resist', 'Adamant Premium', 'Signature', 'Madura Plus', 'Venice Pro', 'Silence Pro', 'Original'],
     title: (r, b, l) =>
       `${b} ${l} ${r.pick(['Non-Stick Frying Pan', 'Stainless Steel Skillet', 'Cast Iron Frying Pan'])} ${r.pick([20, 24, 26, 28, 30])} cm, Induction Compatible, Oven Safe to ${r.pick([180, 220, 260])}°C`,
-    materials: [['Aluminium', 'Stainless steel', 'Ceramic coating'], ['Cast iron', 'Beech wood'], ['Stainless steel', 'Copper', 'Bakelite']],
+    materials: [
+      ['Aluminium', 'Stainless steel', 'Ceramic coating'],
+      ['Cast iron', 'Beech wood'],
+      ['Stainless steel', 'Copper', 'Bakelite'],
+    ],
     certifications: ['REACH', 'LFGB', 'TÜV', 'Nordic Swan'],
     co2: [4, 18],
     endOfLife: ['Metal cookware: take to a scrap-metal collection point. Do not put in household recycling bins.'],
@@ -220,7 +254,11 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Technic', 'City Action', 'GraviTrax', 'Kullerbü', 'Farm World', 'World Railway', 'Quadrilla', 'Experiment Kit'],
     title: (r, b, l) =>
       `${b} ${l} ${r.pick(['Building Set', 'Starter Set', 'Adventure Playset', 'Marble Run'])} with ${r.int(40, 1800)} Pieces, Ages ${r.pick([3, 4, 6, 8, 10])}+, ${r.pick(['Gift Box', 'Storage Tub', 'Travel Case'])}`,
-    materials: [['ABS plastic', 'Cardboard', 'Paper'], ['Beech wood', 'Water-based paint', 'Cardboard'], ['Bio-based polyethylene', 'ABS plastic', 'Cardboard']],
+    materials: [
+      ['ABS plastic', 'Cardboard', 'Paper'],
+      ['Beech wood', 'Water-based paint', 'Cardboard'],
+      ['Bio-based polyethylene', 'ABS plastic', 'Cardboard'],
+    ],
     certifications: ['CE', 'FSC', 'REACH', 'UKCA'],
     co2: [2, 25],
     endOfLife: ['Pass on or donate complete sets. Packaging: cardboard to paper recycling; plastic bags to packaging collection.'],
@@ -233,7 +271,10 @@ export const CATEGORIES: readonly CategorySpec[] = [
     lines: ['Hue White Ambiance', 'Parathom Classic', 'Smart+ WiFi', 'Trådfri', 'Filament Retro', 'Tint', 'Essentials', 'Smart Bulb'],
     title: (r, b, l) =>
       `${b} ${l} LED Bulb ${r.pick(['E27', 'E14', 'GU10'])}, ${r.pick([4.9, 6.5, 8, 9.5, 11])} W (replaces ${r.pick([40, 60, 75, 100])} W), ${r.pick([806, 1055, 470, 350])} lm, ${r.pick(['2700 K Warm White', '4000 K Neutral White', 'Dimmable'])}, Pack of ${r.pick([1, 2, 4, 6])}`,
-    materials: [['Glass', 'Aluminium', 'Polycarbonate', 'Printed circuit board'], ['Polycarbonate', 'Aluminium', 'Copper']],
+    materials: [
+      ['Glass', 'Aluminium', 'Polycarbonate', 'Printed circuit board'],
+      ['Polycarbonate', 'Aluminium', 'Copper'],
+    ],
     certifications: ['CE', 'RoHS', 'WEEE', 'REACH', 'UKCA'],
     co2: [1, 6],
     weee: 'Lamps',
@@ -255,7 +296,37 @@ function pickCategory(r: Rng): CategorySpec {
 }
 
 /** GS1 prefixes of real member organisations (DE, FR, UK, IT, ES, NL, BE, PL, SE). */
-const GS1_PREFIXES = ['400', '401', '402', '403', '404', '405', '406', '407', '408', '409', '440', '300', '301', '340', '370', '500', '501', '505', '800', '801', '840', '841', '870', '871', '872', '540', '590', '730', '731'];
+const GS1_PREFIXES = [
+  '400',
+  '401',
+  '402',
+  '403',
+  '404',
+  '405',
+  '406',
+  '407',
+  '408',
+  '409',
+  '440',
+  '300',
+  '301',
+  '340',
+  '370',
+  '500',
+  '501',
+  '505',
+  '800',
+  '801',
+  '840',
+  '841',
+  '870',
+  '871',
+  '872',
+  '540',
+  '590',
+  '730',
+  '731',
+];
 
 export interface GeneratedProduct {
   external_id: string;
@@ -275,7 +346,11 @@ export function makeProduct(r: Rng, i: number): GeneratedProduct {
   const title = cat.title(r, brand, line);
   const data = r.pick(GS1_PREFIXES) + String(i).padStart(9, '0');
   return {
-    external_id: `${brand.normalize('NFKD').replace(/[^A-Za-z]/g, '').slice(0, 3).toUpperCase()}-${String(i + 1).padStart(8, '0')}`,
+    external_id: `${brand
+      .normalize('NFKD')
+      .replace(/[^A-Za-z]/g, '')
+      .slice(0, 3)
+      .toUpperCase()}-${String(i + 1).padStart(8, '0')}`,
     title,
     ean: data + String(gtinCheckDigit(data)),
     brand,
@@ -308,7 +383,10 @@ export class CatalogCsvStream extends Readable {
   private readonly r: Rng;
   readonly wordDocs = new Map<string, number>();
 
-  constructor(private readonly total: number, seed = 20250101) {
+  constructor(
+    private readonly total: number,
+    seed = 20250101,
+  ) {
     super({ highWaterMark: 64 * 1024 });
     this.r = prng(seed);
   }

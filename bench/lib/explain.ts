@@ -59,10 +59,7 @@ export async function explainEndpoints(target: ExplainTarget, input: ExplainInpu
     ['auth (every request): findKeyById', () => access.findKeyById(input.keyId)],
     ['GET /compliance/dpp/{id}', () => compliance.getPassportDocument(input.orgId, input.productId)],
     [`GET /compliance/dpp/products?search=${input.searchWord}`, () => catalog.list(input.orgId, { page: 1, per_page: 50, search: input.searchWord })],
-    [
-      `GET /compliance/dpp/products?has_dpp=true&page=${input.listPage}`,
-      () => catalog.list(input.orgId, { page: input.listPage, per_page: 50, has_dpp: true }),
-    ],
+    [`GET /compliance/dpp/products?has_dpp=true&page=${input.listPage}`, () => catalog.list(input.orgId, { page: input.listPage, per_page: 50, has_dpp: true })],
     ['GET /compliance/dpp/stats', () => catalog.stats(input.orgId)],
   ];
 

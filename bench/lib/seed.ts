@@ -28,13 +28,15 @@ export async function seedProducts(db: Kysely<Schema>, orgId: string, total: num
   const csv = new CatalogCsvStream(total);
   const t0 = performance.now();
   let next = Math.max(10_000, Math.round(total / 10));
-  const summary = await importProducts(db, orgId, csv, 'csv', { onProgress: (done) => {
-    if (done >= next) {
-      const s = (performance.now() - t0) / 1000;
-      log(`  import ${fmt(done)} rows  ${s.toFixed(1)} s  ${fmt(done / s)} rows/s`);
-      next += Math.max(10_000, Math.round(total / 10));
-    }
-  } });
+  const summary = await importProducts(db, orgId, csv, 'csv', {
+    onProgress: (done) => {
+      if (done >= next) {
+        const s = (performance.now() - t0) / 1000;
+        log(`  import ${fmt(done)} rows  ${s.toFixed(1)} s  ${fmt(done / s)} rows/s`);
+        next += Math.max(10_000, Math.round(total / 10));
+      }
+    },
+  });
   const seconds = (performance.now() - t0) / 1000;
   if (summary.failed > 0 || summary.created !== total) {
     throw new Error(`import: ${summary.created} created, ${summary.failed} failed of ${total}: ${JSON.stringify(summary.failures.slice(0, 3))}`);
@@ -115,11 +117,17 @@ export async function writePassports(
   const rows = items.map((i) => ({ ...directRows(dialect, orgId, i.product, i.values, i.status, now), status: i.status }));
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < rows.length; i += 500) {
-      await trx.insertInto('compliance_records').values(rows.slice(i, i + 500).map((r) => r.record)).execute();
+      await trx
+        .insertInto('compliance_records')
+        .values(rows.slice(i, i + 500).map((r) => r.record))
+        .execute();
     }
     const pubs = rows.flatMap((r) => (r.publication ? [r.publication] : []));
     for (let i = 0; i < pubs.length; i += 1000) {
-      await trx.insertInto('passport_publications').values(pubs.slice(i, i + 1000)).execute();
+      await trx
+        .insertInto('passport_publications')
+        .values(pubs.slice(i, i + 1000))
+        .execute();
     }
     for (let i = 0; i < rows.length; i += 2000) {
       const chunk = rows.slice(i, i + 2000);
@@ -166,13 +174,7 @@ export async function seedPassports(db: Kysely<Schema>, dialect: Dialect, orgId:
   for (;;) {
     // Keyset over the primary key alone: with an org_id condition, SQLite (no ANALYZE statistics) walks the
     // org's whole index and sorts it for every batch. The org filter is applied here instead.
-    const batch = await db
-      .selectFrom('products')
-      .select(['id', 'org_id', 'title', 'ean', 'brand', 'category'])
-      .where('id', '>', after)
-      .orderBy('id')
-      .limit(4000)
-      .execute();
+    const batch = await db.selectFrom('products').select(['id', 'org_id', 'title', 'ean', 'brand', 'category']).where('id', '>', after).orderBy('id').limit(4000).execute();
     if (batch.length === 0) break;
     after = batch[batch.length - 1]!.id;
     const items = [];

@@ -70,7 +70,11 @@ export async function twinCheck(db: Kysely<Schema>, dialect: Dialect, orgId: str
     if (!isDeepStrictEqual(without(la, IDENTITY), without(lb, IDENTITY))) problems.push(`list row differs: ${diff(without(la, IDENTITY), without(lb, IDENTITY))}`);
     const rec = async (id: string) => {
       const r = (await db.selectFrom('compliance_records').selectAll().where('product_id', '=', id).executeTakeFirstOrThrow()) as Record<string, unknown>;
-      return { ...without(r, IDENTITY), field_sources: JSON.parse(r.field_sources as string) as unknown, carbon_footprint_kg: r.carbon_footprint_kg === null ? null : Number(r.carbon_footprint_kg) };
+      return {
+        ...without(r, IDENTITY),
+        field_sources: JSON.parse(r.field_sources as string) as unknown,
+        carbon_footprint_kg: r.carbon_footprint_kg === null ? null : Number(r.carbon_footprint_kg),
+      };
     };
     const [ra, rb] = [await rec(a.id), await rec(b.id)];
     if (!isDeepStrictEqual(ra, rb)) problems.push(`stored record differs: ${diff(ra, rb)}`);
@@ -80,7 +84,9 @@ export async function twinCheck(db: Kysely<Schema>, dialect: Dialect, orgId: str
     if (status === 'published') {
       const pub = async (id: string) => {
         const r = await db.selectFrom('passport_publications').selectAll().where('product_id', '=', id).executeTakeFirst();
-        return r ? { ...without(r as Record<string, unknown>, [...IDENTITY, 'key_id']), snapshot: without(JSON.parse(r.snapshot) as Record<string, unknown>, IDENTITY) } : undefined;
+        return r
+          ? { ...without(r as Record<string, unknown>, [...IDENTITY, 'key_id']), snapshot: without(JSON.parse(r.snapshot) as Record<string, unknown>, IDENTITY) }
+          : undefined;
       };
       const [pba, pbb] = [await pub(a.id), await pub(b.id)];
       if (!pba || !pbb || !isDeepStrictEqual(pba, pbb)) problems.push(`publication differs: ${pba && pbb ? diff(pba, pbb) : `api ${!!pba} direct ${!!pbb}`}`);

@@ -105,7 +105,10 @@ export function runWrk(o: WrkOptions): Promise<WrkResult> {
         non2xx: Math.max(j.status!, textNon2xx),
         socketErrors: j.connect! + j.read! + j.write! + j.timeout!,
         bytes: j.bytes!,
-        raw: stdout.split('\n').filter((l) => !l.startsWith('WRKJSON ')).join('\n'),
+        raw: stdout
+          .split('\n')
+          .filter((l) => !l.startsWith('WRKJSON '))
+          .join('\n'),
       });
     });
   });

@@ -137,10 +137,7 @@ function wrap(db: Kysely<Schema>, dialect: Dialect): Database {
     async migrate(target) {
       // On PostgreSQL the migration tables live in the schema in use (search_path), named explicitly:
       // Kysely would otherwise find another schema's table of the same name and skip creating its own.
-      const migrationTableSchema =
-        dialect === 'postgres'
-          ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
-          : undefined;
+      const migrationTableSchema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
       const migrator = new Migrator({
         db,
         provider: { getMigrations: async () => migrations(dialect) },

@@ -79,9 +79,7 @@ export function installProblemHandlers(app: FastifyInstance, { bodyLimitBytes }:
     if (!request.is404) return done();
     const path = request.url.split('?')[0]!;
     const allowed = routes.methodsFor(path);
-    const error = allowed.length
-      ? errors.methodNotAllowed(request.method, allowed)
-      : errors.notFound('Route', `No route ${request.method} ${truncate(path)}.`);
+    const error = allowed.length ? errors.methodNotAllowed(request.method, allowed) : errors.notFound('Route', `No route ${request.method} ${truncate(path)}.`);
     void sendProblem(reply, error.toProblem(truncate(request.url)), error.headers);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -137,8 +135,7 @@ export function frameworkErrorProblem(error: FastifyError, _request: FastifyRequ
  * request): this gives those answers the same problem+json shape, and closes the connection.
  */
 export function clientErrorProblem(error: Error & { code?: string }, socket: Socket) {
-  const status =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
   // A response already under way cannot get another in its stream: only close the connection.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
   if (!socket.writable || error.code === 'ECONNRESET' || inFlight) return socket.destroy(error);
@@ -146,8 +143,7 @@ export function clientErrorProblem(error: Error & { code?: string }, socket: Soc
   const body = JSON.stringify(errors.byStatus(status, title, `${title}: the request could not be read (${error.code ?? 'malformed'}).`).toProblem());
   // Written, then destroyed: ending alone would leave a half-open socket whose request (a timed-out
   // upload, say) the parser goes on reading, holding its import slot.
-  socket.end(
-    `HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    () => socket.destroy(),
+  socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_JSON}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`, () =>
+    socket.destroy(),
   );
 }

@@ -58,9 +58,9 @@ function bodyCheck(schemaCheck: Check): Check {
 
 // Query strings and path parameters get the same checks (a `search=%00` must not reach the database).
 export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
-  (httpPart === 'headers'
-    ? paramsAjv.compile(schema)
-    : bodyCheck((httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema) as Check)) as ReturnType<FastifySchemaCompiler<object>>;
+  (httpPart === 'headers' ? paramsAjv.compile(schema) : bodyCheck((httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema) as Check)) as ReturnType<
+    FastifySchemaCompiler<object>
+  >;
 
 /** Turns Ajv errors into field errors with paths such as `/materials/0/percentage` or `query/per_page`. */
 export function fieldErrorsFromAjv(errs: ErrorObject[], part: string | undefined): FieldError[] {
@@ -90,9 +90,7 @@ function withoutNullableNoise(errs: ErrorObject[]): ErrorObject[] {
     out = out
       .filter((e) => e !== anyOf && e !== nullError)
       .map((e) =>
-        rest.includes(e) && e.keyword === 'type' && e.instancePath === anyOf.instancePath
-          ? { ...e, message: `must be ${(e.params as { type: string }).type} or null` }
-          : e,
+        rest.includes(e) && e.keyword === 'type' && e.instancePath === anyOf.instancePath ? { ...e, message: `must be ${(e.params as { type: string }).type} or null` } : e,
       );
   }
   return out;

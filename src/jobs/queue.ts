@@ -78,12 +78,7 @@ export async function claim(db: Kysely<Schema>, workerId: string, queues: string
     .selectFrom('jobs')
     .select('id')
     .where('queue', 'in', queues)
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]),
-        eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)]),
-      ]),
-    )
+    .where((eb) => eb.or([eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]), eb.and([eb('status', '=', 'running'), eb('locked_until', '<', now)])]))
     .orderBy('priority', 'desc')
     .orderBy('run_at')
     .orderBy('id')
@@ -200,7 +195,15 @@ export async function queueDepths(db: Kysely<Schema>, nowMs = Date.now()): Promi
       'queue',
       'status',
       eb.fn.countAll<string | number>().as('n'),
-      eb.fn.min(eb.case().when(eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)])).then(eb.ref('run_at')).end()).as('oldest_due'),
+      eb.fn
+        .min(
+          eb
+            .case()
+            .when(eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]))
+            .then(eb.ref('run_at'))
+            .end(),
+        )
+        .as('oldest_due'),
     ])
     .where('queue', 'in', queues)
     .where('status', 'in', [...DEPTH_STATES])

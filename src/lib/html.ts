@@ -19,11 +19,7 @@ export class SafeHtml {
 export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
   let out = strings[0]!;
   values.forEach((v, i) => {
-    const piece = Array.isArray(v)
-      ? v.map((x) => (x instanceof SafeHtml ? x.html : escapeHtml(x))).join('')
-      : v instanceof SafeHtml
-        ? v.html
-        : escapeHtml(v);
+    const piece = Array.isArray(v) ? v.map((x) => (x instanceof SafeHtml ? x.html : escapeHtml(x))).join('') : v instanceof SafeHtml ? v.html : escapeHtml(v);
     out += piece + strings[i + 1]!;
   });
   return new SafeHtml(out);

@@ -22,17 +22,17 @@ export async function seedDemo(database: Database, dataDir: string): Promise<str
   const created = await access.createKey({ org: DEMO_ORG, scopes: ['read', 'write', 'admin'], name: 'demo' });
   const now = nowIso();
   const rows = DEMO_PRODUCTS.map((p) => ({
-      id: p.id,
-      org_id: created.org_id,
-      external_id: p.external_id,
-      title: p.title,
-      ...gtinColumns(p.ean),
-      brand: p.brand,
-      category: p.category,
-      description: p.description,
-      attributes: JSON.stringify(p.attributes),
-      created_at: now,
-      updated_at: now,
+    id: p.id,
+    org_id: created.org_id,
+    external_id: p.external_id,
+    title: p.title,
+    ...gtinColumns(p.ean),
+    brand: p.brand,
+    category: p.category,
+    description: p.description,
+    attributes: JSON.stringify(p.attributes),
+    created_at: now,
+    updated_at: now,
   }));
   await database.db.transaction().execute(async (trx) => {
     await createProductRepository(trx).upsertMany(rows, new Set(rows.map((r) => r.id)));

@@ -6,16 +6,17 @@ import type { Schema } from '../../src/db/schema.js';
 import { startSqliteReader } from '../../src/db/sqlite-reader.js';
 import { createTestDatabase, dialects, type TestDatabase } from '../helpers/db.js';
 
-const nameOf = preparedQuery((db: Kysely<Schema>, param: (name: 'id') => string) =>
-  db.selectFrom('organisations').select(['name']).where('id', '=', param('id')),
-);
+const nameOf = preparedQuery((db: Kysely<Schema>, param: (name: 'id') => string) => db.selectFrom('organisations').select(['name']).where('id', '=', param('id')));
 
 // SQLite runs prepared reads on its reader thread when it has one (as `dpp serve` does), else on the
 // main connection: both ways are tested.
 type Setup = { name: string; dialect: Dialect; readerThread: boolean };
 const setups = dialects.flatMap((dialect): Setup[] =>
   dialect === 'sqlite'
-    ? [{ name: 'sqlite, reader thread', dialect, readerThread: true }, { name: 'sqlite, main connection', dialect, readerThread: false }]
+    ? [
+        { name: 'sqlite, reader thread', dialect, readerThread: true },
+        { name: 'sqlite, main connection', dialect, readerThread: false },
+      ]
     : [{ name: dialect, dialect, readerThread: false }],
 );
 
@@ -23,10 +24,13 @@ describe.each(setups)('preparedQuery ($name)', ({ dialect, readerThread }) => {
   let t: TestDatabase;
   beforeAll(async () => {
     t = await createTestDatabase(dialect, undefined, { readerThread });
-    await t.db.insertInto('organisations').values([
-      { id: 'o1', slug: 'one', name: 'One', created_at: new Date().toISOString() },
-      { id: 'o2', slug: 'two', name: 'Two', created_at: new Date().toISOString() },
-    ]).execute();
+    await t.db
+      .insertInto('organisations')
+      .values([
+        { id: 'o1', slug: 'one', name: 'One', created_at: new Date().toISOString() },
+        { id: 'o2', slug: 'two', name: 'Two', created_at: new Date().toISOString() },
+      ])
+      .execute();
   });
   afterAll(() => t.dispose());
 
@@ -81,8 +85,19 @@ describe.runIf(dialects.includes('sqlite'))('SQLite reader thread', () => {
 
   it('sees every commit made before the read was asked for', async () => {
     for (let i = 0; i < 50; i++) {
-      await t.db.updateTable('organisations').set({ name: `Name ${i}` }).where('id', '=', 'r1').execute()
-        .then(async (r) => r[0]!.numUpdatedRows > 0n || (await t.db.insertInto('organisations').values({ id: 'r1', slug: 'r1', name: `Name ${i}`, created_at: '2026-01-01' }).execute()));
+      await t.db
+        .updateTable('organisations')
+        .set({ name: `Name ${i}` })
+        .where('id', '=', 'r1')
+        .execute()
+        .then(
+          async (r) =>
+            r[0]!.numUpdatedRows > 0n ||
+            (await t.db
+              .insertInto('organisations')
+              .values({ id: 'r1', slug: 'r1', name: `Name ${i}`, created_at: '2026-01-01' })
+              .execute()),
+        );
       expect(await nameOf(t.db, { id: 'r1' })).toEqual([{ name: `Name ${i}` }]);
     }
   });

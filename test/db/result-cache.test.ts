@@ -47,7 +47,11 @@ describe.each(dialects)('result cache (%s)', (dialect) => {
     const before = await c.read();
     const other = await openSecondConnection(t);
     try {
-      await other.db.updateTable('organisations').set({ name: `${before}, again` }).where('id', '=', 'o1').execute();
+      await other.db
+        .updateTable('organisations')
+        .set({ name: `${before}, again` })
+        .where('id', '=', 'o1')
+        .execute();
     } finally {
       await other.close();
     }
@@ -110,7 +114,11 @@ describe.runIf(dialects.includes('postgres'))('result cache on the catalog feed 
     const read = () =>
       cache.get('count', 1, async () => {
         queries += 1;
-        const row = await t.db.selectFrom('products').select((eb) => eb.fn.countAll<string>().as('n')).where('org_id', '=', 'o1').executeTakeFirstOrThrow();
+        const row = await t.db
+          .selectFrom('products')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('org_id', '=', 'o1')
+          .executeTakeFirstOrThrow();
         return Number(row.n);
       });
     return { read, queries: () => queries };
@@ -131,7 +139,10 @@ describe.runIf(dialects.includes('postgres'))('result cache on the catalog feed 
       const before = await c.read();
       const other = await openSecondConnection(t);
       try {
-        await other.db.insertInto('products').values(product(`p${i}`)).execute();
+        await other.db
+          .insertInto('products')
+          .values(product(`p${i}`))
+          .execute();
       } finally {
         await other.close();
       }
@@ -164,7 +175,19 @@ describe.runIf(dialects.includes('postgres'))('result cache on the catalog feed 
     const all = await sql<{ table: string }>`
       select table_name as table from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(t.db);
     // Tables no cached answer reads. A new table the catalog view reads needs a trigger (see migration 0011).
-    const unrelated = ['organisations', 'api_keys', 'jobs', 'blobs', 'documents', 'extraction_tasks', 'extractions', 'audit_events', 'rate_limit_hits', 'kysely_migration', 'kysely_migration_lock'];
+    const unrelated = [
+      'organisations',
+      'api_keys',
+      'jobs',
+      'blobs',
+      'documents',
+      'extraction_tasks',
+      'extractions',
+      'audit_events',
+      'rate_limit_hits',
+      'kysely_migration',
+      'kysely_migration_lock',
+    ];
     const catalog = triggered.rows.map((r) => r.table).sort();
     expect(catalog).toEqual(['compliance_history', 'compliance_records', 'org_certifications', 'org_stats', 'passport_publications', 'products']);
     expect(all.rows.map((r) => r.table).filter((name) => !catalog.includes(name) && !unrelated.includes(name))).toEqual([]);

@@ -255,15 +255,13 @@ describe.each(dialects)('audit log (%s)', (dialect) => {
     const day = 86_400_000;
     const at = (daysAgo: number, extraMs = 0) => new Date(now.getTime() - daysAgo * day - extraMs).toISOString();
     const purgeOrg = (await createAccessService(db).ensureOrganisation('audit-retention')).id;
-    const put = (targetId: string, when: string) =>
-      recordAudit(db, { orgId: purgeOrg, actor, action: 'product.delete', targetType: 'product', targetId, at: when });
+    const put = (targetId: string, when: string) => recordAudit(db, { orgId: purgeOrg, actor, action: 'product.delete', targetType: 'product', targetId, at: when });
     await put('old-1', at(400));
     await put('old-2', at(30, 1));
     await put('edge', at(30));
     await put('new', at(1));
     const audit = createAuditService(db);
-    const left = async () =>
-      (await db.selectFrom('audit_events').select('target_id').where('org_id', '=', purgeOrg).orderBy('target_id').execute()).map((r) => r.target_id);
+    const left = async () => (await db.selectFrom('audit_events').select('target_id').where('org_id', '=', purgeOrg).orderBy('target_id').execute()).map((r) => r.target_id);
 
     expect(await audit.purge(0, now)).toBe(0);
     expect(await left()).toEqual(['edge', 'new', 'old-1', 'old-2']);

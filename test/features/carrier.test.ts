@@ -76,7 +76,7 @@ describe.each(dialects)('QR code, resolver and public page (%s)', (dialect) => {
     expect((await qr(id)).json().code).toBe('not_published');
   });
 
-  it('refuses a code whose GTIN resolves to another organisation\'s published passport, preview or not', async () => {
+  it("refuses a code whose GTIN resolves to another organisation's published passport, preview or not", async () => {
     const theirKey = await t.key('carrier-first-publisher');
     const theirs = (await t.call(theirKey, { method: 'POST', url: '/api/v1/products', payload: { title: 'Original', ean: '4012345000016' } })).json().product_id;
     await t.call(theirKey, { method: 'PATCH', url: `/api/v1/compliance/dpp/${theirs}`, payload: FULL_PASSPORT });

@@ -258,79 +258,87 @@ describe.runIf(postgres)('API key changes across processes on PostgreSQL (LISTEN
 });
 
 describe('dpp serve --workers', () => {
-  it.runIf(postgres)('PostgreSQL: N workers share the port, a dead one is restarted, SIGTERM stops them all (exit 0)', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-cluster-'));
-    const db = await freshSchema('cluster');
-    const port = await freePort();
-    const primary = spawnCli(['serve', '--workers', '2'], { ...baseEnv(dir, port), DATABASE_URL: db.url });
-    try {
-      const health = async () => (await get(port, '/healthz')).body as { status: string; worker: number; pid: number };
-      const byWorker = new Map<number, number>();
-      await waitFor(
-        'answers from 2 workers',
-        async () => {
-          const h = await health();
-          byWorker.set(h.worker, h.pid);
-          return byWorker.size === 2 ? true : undefined;
-        },
-        90_000,
-      );
-      expect([...byWorker.keys()].sort()).toEqual([1, 2]);
-      const pids = [...byWorker.values()];
-      expect(new Set(pids).size).toBe(2);
-      expect(pids).not.toContain(primary.child.pid);
-      expect(primary.stderr()).toContain('2 HTTP workers');
-      // The primary migrated before forking.
-      const check = await createDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: db.schema, poolSize: 1 });
+  it.runIf(postgres)(
+    'PostgreSQL: N workers share the port, a dead one is restarted, SIGTERM stops them all (exit 0)',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-cluster-'));
+      const db = await freshSchema('cluster');
+      const port = await freePort();
+      const primary = spawnCli(['serve', '--workers', '2'], { ...baseEnv(dir, port), DATABASE_URL: db.url });
       try {
-        expect((await check.migrate()).results ?? []).toEqual([]);
+        const health = async () => (await get(port, '/healthz')).body as { status: string; worker: number; pid: number };
+        const byWorker = new Map<number, number>();
+        await waitFor(
+          'answers from 2 workers',
+          async () => {
+            const h = await health();
+            byWorker.set(h.worker, h.pid);
+            return byWorker.size === 2 ? true : undefined;
+          },
+          90_000,
+        );
+        expect([...byWorker.keys()].sort()).toEqual([1, 2]);
+        const pids = [...byWorker.values()];
+        expect(new Set(pids).size).toBe(2);
+        expect(pids).not.toContain(primary.child.pid);
+        expect(primary.stderr()).toContain('2 HTTP workers');
+        // The primary migrated before forking.
+        const check = await createDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: db.schema, poolSize: 1 });
+        try {
+          expect((await check.migrate()).results ?? []).toEqual([]);
+        } finally {
+          await check.close();
+        }
+
+        // A worker that dies is replaced (same number, new pid) and the death is logged.
+        process.kill(byWorker.get(2)!, 'SIGKILL');
+        const replaced = await waitFor(
+          'worker 2 replaced',
+          async () => {
+            const h = await health();
+            return h.worker === 2 && h.pid !== byWorker.get(2) ? h.pid : undefined;
+          },
+          90_000,
+        );
+        expect(primary.stderr()).toMatch(/worker 2 \(pid \d+\) exited unexpectedly \(signal SIGKILL\); restarting/);
+        const workers = [byWorker.get(1)!, replaced];
+        expect(workers.every(alive)).toBe(true);
+
+        primary.child.kill('SIGTERM');
+        expect(await primary.exited).toBe(0);
+        expect(primary.stderr()).toContain('all workers stopped');
+        // No orphans: every worker has exited too.
+        expect(workers.filter(alive)).toEqual([]);
       } finally {
-        await check.close();
+        if (primary.child.exitCode === null) primary.child.kill('SIGKILL');
+        await db.drop();
+        fs.rmSync(dir, { recursive: true, force: true });
       }
+    },
+    240_000,
+  );
 
-      // A worker that dies is replaced (same number, new pid) and the death is logged.
-      process.kill(byWorker.get(2)!, 'SIGKILL');
-      const replaced = await waitFor(
-        'worker 2 replaced',
-        async () => {
-          const h = await health();
-          return h.worker === 2 && h.pid !== byWorker.get(2) ? h.pid : undefined;
-        },
-        90_000,
-      );
-      expect(primary.stderr()).toMatch(/worker 2 \(pid \d+\) exited unexpectedly \(signal SIGKILL\); restarting/);
-      const workers = [byWorker.get(1)!, replaced];
-      expect(workers.every(alive)).toBe(true);
-
-      primary.child.kill('SIGTERM');
-      expect(await primary.exited).toBe(0);
-      expect(primary.stderr()).toContain('all workers stopped');
-      // No orphans: every worker has exited too.
-      expect(workers.filter(alive)).toEqual([]);
-    } finally {
-      if (primary.child.exitCode === null) primary.child.kill('SIGKILL');
-      await db.drop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }, 240_000);
-
-  it.runIf(sqlite)('SQLite: --workers 2 runs one process and says so', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-cluster-sqlite-'));
-    const port = await freePort();
-    const server = spawnCli(['serve', '--workers', '2'], baseEnv(dir, port));
-    try {
-      const health = await waitFor('the server', async () => {
-        const res = await get(port, '/healthz');
-        return res.status === 200 ? res.body : undefined;
-      });
-      // Not a cluster: /healthz names no worker.
-      expect(health).toEqual({ status: 'ok' });
-      expect(server.stderr()).toMatch(/--workers 2 ignored: SQLite allows one writer, so dpp serve runs as one process/);
-      server.child.kill('SIGTERM');
-      expect(await server.exited).toBe(0);
-    } finally {
-      if (server.child.exitCode === null) server.child.kill('SIGKILL');
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }, 120_000);
+  it.runIf(sqlite)(
+    'SQLite: --workers 2 runs one process and says so',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-cluster-sqlite-'));
+      const port = await freePort();
+      const server = spawnCli(['serve', '--workers', '2'], baseEnv(dir, port));
+      try {
+        const health = await waitFor('the server', async () => {
+          const res = await get(port, '/healthz');
+          return res.status === 200 ? res.body : undefined;
+        });
+        // Not a cluster: /healthz names no worker.
+        expect(health).toEqual({ status: 'ok' });
+        expect(server.stderr()).toMatch(/--workers 2 ignored: SQLite allows one writer, so dpp serve runs as one process/);
+        server.child.kill('SIGTERM');
+        expect(await server.exited).toBe(0);
+      } finally {
+        if (server.child.exitCode === null) server.child.kill('SIGKILL');
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });

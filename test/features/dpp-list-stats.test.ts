@@ -51,8 +51,7 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
 
   it('keeps the counters right through edits, deletes and imports', async () => {
     const other = await t.key('counter-org');
-    const p = async (title: string) =>
-      (await t.call(other, { method: 'POST', url: '/api/v1/products', payload: { title } })).json().product_id as string;
+    const p = async (title: string) => (await t.call(other, { method: 'POST', url: '/api/v1/products', payload: { title } })).json().product_id as string;
     const a = await p('A');
     const b = await p('B');
     await p('C');
@@ -65,9 +64,11 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
     expect(stats).toMatchObject({ total_products: 4, with_dpp: 1, fill_rate_pct: 25, certifications: { FSC: 1, EPEAT: 1 } });
     expect(stats.certifications.CE).toBeUndefined();
     // The counters agree with a full count.
-    const counted = await t.database.db.selectFrom('products').select((eb) => eb.fn.countAll().as('n')).where('org_id', '=',
-      (await t.database.db.selectFrom('organisations').select('id').where('slug', '=', 'counter-org').executeTakeFirstOrThrow()).id,
-    ).executeTakeFirstOrThrow();
+    const counted = await t.database.db
+      .selectFrom('products')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('org_id', '=', (await t.database.db.selectFrom('organisations').select('id').where('slug', '=', 'counter-org').executeTakeFirstOrThrow()).id)
+      .executeTakeFirstOrThrow();
     expect(Number(counted.n)).toBe(4);
   });
 
@@ -120,8 +121,7 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
     try {
       const [a, b] = [await fresh.key('only-org'), await fresh.key('other-org')];
       const add = (k: string, title: string) => fresh.call(k, { method: 'POST', url: '/api/v1/products', payload: { title } });
-      const total = async (k: string) =>
-        (await fresh.call(k, { method: 'GET', url: '/api/v1/compliance/dpp/products?search=walnut' })).json().total as number;
+      const total = async (k: string) => (await fresh.call(k, { method: 'GET', url: '/api/v1/compliance/dpp/products?search=walnut' })).json().total as number;
       await add(a, 'Walnut desk');
       await add(a, 'Walnut chair');
       await add(a, 'Oak table');
@@ -155,7 +155,11 @@ describe.each(dialects)('DPP list and stats (%s)', (dialect) => {
       const other = await openSecondConnection(fresh.database);
       try {
         const orgA = await other.db.selectFrom('organisations').select('id').where('slug', '=', 'cache-a').executeTakeFirstOrThrow();
-        await other.db.updateTable('org_stats').set((eb) => ({ total_products: eb('total_products', '+', 1000) })).where('org_id', '=', orgA.id).execute();
+        await other.db
+          .updateTable('org_stats')
+          .set((eb) => ({ total_products: eb('total_products', '+', 1000) }))
+          .where('org_id', '=', orgA.id)
+          .execute();
         await other.db.updateTable('products').set({ title: 'Walnut desk, oiled' }).where('org_id', '=', orgA.id).execute();
       } finally {
         await other.close();

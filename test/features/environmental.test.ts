@@ -11,8 +11,7 @@ describe.each(dialects)('environmental data (%s)', (dialect) => {
   });
   afterAll(() => t.close());
 
-  const newProduct = async () =>
-    (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'Laptop' } })).json().product_id as string;
+  const newProduct = async () => (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'Laptop' } })).json().product_id as string;
   const envUrl = (id: string) => `/api/v1/compliance/products/${id}/environmental`;
   const patchEnv = (id: string, payload: object) => t.call(key, { method: 'PATCH', url: envUrl(id), payload });
   const getEnv = (id: string) => t.call(key, { method: 'GET', url: envUrl(id) });

@@ -23,8 +23,7 @@ describe.each(dialects)('passport export (%s)', (dialect) => {
   const create = async (title: string, ean?: string) =>
     (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title, ...(ean ? { ean } : {}) } })).json().product_id as string;
   const fill = (id: string, payload: object) => t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload });
-  const exportOf = (id: string, query = '', headers: Record<string, string> = {}) =>
-    t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/export${query}`, headers });
+  const exportOf = (id: string, query = '', headers: Record<string, string> = {}) => t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/export${query}`, headers });
   const expandSafe = (doc: object) => jsonld.expand(doc as never, { safe: true, documentLoader: loader as never } as never);
 
   beforeAll(async () => {
@@ -121,7 +120,10 @@ describe.each(dialects)('passport export (%s)', (dialect) => {
     const res = await t.call(org, { method: 'GET', url: '/api/v1/compliance/dpp/export?format=ndjson' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('application/x-ndjson');
-    const lines = res.body.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = res.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.productId).sort()).toEqual(ids.slice(0, 5).sort());
     const untp = await t.call(org, { method: 'GET', url: '/api/v1/compliance/dpp/export?format=ndjson&profile=untp' });
     for (const line of untp.body.trim().split('\n')) expect(validateUntp(JSON.parse(line))).toBe(true);

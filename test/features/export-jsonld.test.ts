@@ -4,13 +4,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import jsonld from 'jsonld';
 import { describe, expect, it } from 'vitest';
 import type { PassportView } from '../../src/features/passports/views.js';
-import {
-  CONTEXT_PATHS,
-  UNTP_CORE_CONTEXT_URL,
-  UNTP_DPP_CONTEXT_URL,
-  UPSTREAM_CONTEXTS,
-  VC_V2_CONTEXT_URL,
-} from '../../src/features/export/contexts.js';
+import { CONTEXT_PATHS, UNTP_CORE_CONTEXT_URL, UNTP_DPP_CONTEXT_URL, UPSTREAM_CONTEXTS, VC_V2_CONTEXT_URL } from '../../src/features/export/contexts.js';
 import { testDocumentLoader } from '../helpers/untp.js';
 import { toDefaultJsonLd } from '../../src/features/export/jsonld.js';
 import type { ExportInput } from '../../src/features/export/types.js';
@@ -40,8 +34,7 @@ function schemaValidator(version: '0.6.0' | '0.6.1') {
 }
 const validate060 = schemaValidator('0.6.0');
 const validate061 = schemaValidator('0.6.1');
-const errorsOf = (validate: ReturnType<typeof schemaValidator>, doc: unknown): ErrorObject[] =>
-  validate(doc) ? [] : (validate.errors ?? []);
+const errorsOf = (validate: ReturnType<typeof schemaValidator>, doc: unknown): ErrorObject[] => (validate(doc) ? [] : (validate.errors ?? []));
 
 // --- fixtures -------------------------------------------------------------------------------
 
@@ -185,10 +178,7 @@ describe('default JSON-LD export', () => {
       weeeCategory: 'Small equipment',
       energyClass: 'A++',
       recyclable: true,
-      hazardousSubstances: [
-        { name: 'Lead', casNumber: '7439-92-1', ecNumber: '231-100-4', concentration: 0.05, location: 'Solder joints' },
-        { name: 'Unnamed flame retardant' },
-      ],
+      hazardousSubstances: [{ name: 'Lead', casNumber: '7439-92-1', ecNumber: '231-100-4', concentration: 0.05, location: 'Solder joints' }, { name: 'Unnamed flame retardant' }],
       dppStatus: 'published',
       version: 3,
       publishedAt: '2025-02-01T12:00:00.000Z',
@@ -200,21 +190,13 @@ describe('default JSON-LD export', () => {
 
   it('expands to the intended vocabularies, with typed values', async () => {
     const [node] = await expandSafe(toDefaultJsonLd(full));
-    expect(node!['https://ref.gs1.org/voc/gtin']).toEqual([
-      { '@value': '09520123456788', '@type': 'http://www.w3.org/2001/XMLSchema#string' },
-    ]);
-    expect(node!['https://test.uncefact.org/vocabulary/untp/core/0/carbonFootprint']).toEqual([
-      { '@value': 2.1, '@type': 'http://www.w3.org/2001/XMLSchema#decimal' },
-    ]);
+    expect(node!['https://ref.gs1.org/voc/gtin']).toEqual([{ '@value': '09520123456788', '@type': 'http://www.w3.org/2001/XMLSchema#string' }]);
+    expect(node!['https://test.uncefact.org/vocabulary/untp/core/0/carbonFootprint']).toEqual([{ '@value': 2.1, '@type': 'http://www.w3.org/2001/XMLSchema#decimal' }]);
     expect(node!['https://schema.org/countryOfOrigin']).toEqual([{ '@id': 'https://vocabulary.uncefact.org/CountryId#FR' }]);
-    expect(node!['https://schema.org/datePublished']).toEqual([
-      { '@value': '2025-02-01T12:00:00.000Z', '@type': 'http://www.w3.org/2001/XMLSchema#dateTime' },
-    ]);
+    expect(node!['https://schema.org/datePublished']).toEqual([{ '@value': '2025-02-01T12:00:00.000Z', '@type': 'http://www.w3.org/2001/XMLSchema#dateTime' }]);
     expect(node!['https://schema.org/hasCertification']).toHaveLength(4);
     const material = (node!['https://schema.org/material'] as Doc[])[0]!;
-    expect(material['https://dpp-compliance.dev/vocab#massPercentage']).toEqual([
-      { '@value': 66.7, '@type': 'http://www.w3.org/2001/XMLSchema#decimal' },
-    ]);
+    expect(material['https://dpp-compliance.dev/vocab#massPercentage']).toEqual([{ '@value': 66.7, '@type': 'http://www.w3.org/2001/XMLSchema#decimal' }]);
   });
 
   it('leaves out what the passport does not hold', () => {
@@ -297,11 +279,7 @@ describe('UNTP DPP 0.6.0 credential', () => {
 
     const claims = subject.conformityClaim;
     const regulations = claims.map((c) => (c.referenceRegulation as Doc | undefined)?.id).filter(Boolean);
-    expect(regulations).toEqual([
-      'http://data.europa.eu/eli/reg/2008/765/oj',
-      'http://data.europa.eu/eli/dir/2011/65/oj',
-      'http://data.europa.eu/eli/reg/2006/1907/oj',
-    ]);
+    expect(regulations).toEqual(['http://data.europa.eu/eli/reg/2008/765/oj', 'http://data.europa.eu/eli/dir/2011/65/oj', 'http://data.europa.eu/eli/reg/2006/1907/oj']);
     // CE and RoHS are listed once, as regulations; the other certifications follow.
     expect(claims.map((c) => c.description)).toEqual([
       'Bears the CE marking.',
@@ -351,9 +329,12 @@ describe('JSON-LD safe mode and contexts', () => {
     const withFoo = { ...toDefaultJsonLd(full), foo: 1 };
     await expect(expandSafe(withFoo)).rejects.toThrow(/Safe mode validation error/);
     // Without safe mode the same document expands, silently losing `foo`.
-    const lax = await jsonld.expand(withFoo as jsonld.JsonLdDocument, {
-      documentLoader: testDocumentLoader(BASE),
-    } as unknown as jsonld.Options.Expand);
+    const lax = await jsonld.expand(
+      withFoo as jsonld.JsonLdDocument,
+      {
+        documentLoader: testDocumentLoader(BASE),
+      } as unknown as jsonld.Options.Expand,
+    );
     expect(Object.keys(lax[0]!)).toHaveLength(Object.keys(withFoo).length - 2);
     await expect(expandSafe({ ...toUntpCredential(full), foo: 1 })).rejects.toThrow(/Safe mode validation error/);
     const vc = toUntpCredential(full) as Doc & { credentialSubject: Doc & { product: Doc } };

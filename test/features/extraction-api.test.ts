@@ -13,15 +13,13 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
   let key: string;
   let worker: Worker;
 
-  const createProduct = async (title: string, k = key) =>
-    (await t.call(k, { method: 'POST', url: '/api/v1/products', payload: { title } })).json().product_id as string;
+  const createProduct = async (title: string, k = key) => (await t.call(k, { method: 'POST', url: '/api/v1/products', payload: { title } })).json().product_id as string;
   const upload = async (productId: string, name: string, bytes: Buffer, kind?: string) => {
     const res = await t.call(key, { method: 'POST', url: `/api/v1/products/${productId}/documents`, ...multipartBody({ name, bytes }, kind ? { kind } : {}) });
     expect(res.statusCode, res.body).toBeLessThan(300);
     return res.json().asset_id as string;
   };
-  const results = async (productId: string) =>
-    (await t.call(key, { method: 'GET', url: `/api/v1/compliance/products/${productId}/extraction-results` })).json();
+  const results = async (productId: string) => (await t.call(key, { method: 'GET', url: `/api/v1/compliance/products/${productId}/extraction-results` })).json();
   const waitForTask = async (taskId: string) => {
     for (let i = 0; i < 300; i++) {
       const task = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/batch/${taskId}` })).json();
@@ -71,7 +69,13 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     expect((await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${productId}` })).json().manufacturer).toBe('Example Lighting GmbH');
 
     // A second document adds its certifications to those found before, instead of replacing them.
-    await upload(productId, 'dl-1-reach.txt', Buffer.from('REACH statement\nExample Lighting GmbH hereby declares that the desk lamp DL-1 complies with REACH Regulation (EC) No 1907/2006 and contains no substance of very high concern above 0.1 % w/w.'));
+    await upload(
+      productId,
+      'dl-1-reach.txt',
+      Buffer.from(
+        'REACH statement\nExample Lighting GmbH hereby declares that the desk lamp DL-1 complies with REACH Regulation (EC) No 1907/2006 and contains no substance of very high concern above 0.1 % w/w.',
+      ),
+    );
     const again = await t.call(key, { method: 'POST', url: `/api/v1/compliance/products/${productId}/extract-from-docs` });
     await waitForTask(again.json().task_id);
     const after = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${productId}` })).json();
@@ -98,7 +102,7 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     );
   const datasheet = (maker: string) => Buffer.from(`Datasheet WS-1\nManufacturer: ${maker}\nOutput power: 20 W\nRoHS compliant (2011/65/EU).`);
 
-  it('never takes a component supplier\'s certificate for the product\'s manufacturer, whichever document comes first', async () => {
+  it("never takes a component supplier's certificate for the product's manufacturer, whichever document comes first", async () => {
     const productId = await createProduct('Wireless speaker WS-1');
     await upload(productId, 'Nexperia_RoHS.pdf', corpus('nexperia_rohs_certificate-of-compliance_2022.pdf'), 'rohs');
     const [component] = await extractAll(productId);
@@ -115,7 +119,7 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     expect(await manufacturerOf(productId)).toBe('Aurora Audio GmbH');
   });
 
-  it('applies from the best source only: the DoC replaces a datasheet\'s value, a datasheet never replaces the DoC\'s, and the conflict names the kept document', async () => {
+  it("applies from the best source only: the DoC replaces a datasheet's value, a datasheet never replaces the DoC's, and the conflict names the kept document", async () => {
     const productId = await createProduct('Wireless speaker WS-1 (ranked)');
     await upload(productId, 'ws-1-datasheet.txt', datasheet('Brightline Components Ltd'), 'datasheet');
     await extractAll(productId);
@@ -191,7 +195,13 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     expect(extraction.fields.rohs_compliant).toBe(true);
     expect(extraction.applied_fields).not.toContain('rohs_compliant');
     expect(extraction.conflicts).toContainEqual(
-      expect.objectContaining({ field: 'rohs_compliant', extracted: true, current: false, reason: expect.stringMatching(/set by a person/), kept_source: { type: 'person', source: 'api' } }),
+      expect.objectContaining({
+        field: 'rohs_compliant',
+        extracted: true,
+        current: false,
+        reason: expect.stringMatching(/set by a person/),
+        kept_source: { type: 'person', source: 'api' },
+      }),
     );
     const env = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/products/${productId}/environmental` })).json();
     expect(env.rohs_compliant).toBe(false);
@@ -282,7 +292,12 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     expect([...operations.keys()].sort()).toEqual(Object.keys(success).sort());
     const schemaOf = (route: string, status: string): Schema => {
       const operation = operations.get(route)!;
-      expect(Object.keys(operation.responses).filter((s) => s.startsWith('2')).sort(), route).toEqual(success[route]);
+      expect(
+        Object.keys(operation.responses)
+          .filter((s) => s.startsWith('2'))
+          .sort(),
+        route,
+      ).toEqual(success[route]);
       const schema = operation.responses[status]?.content?.['application/json']?.schema;
       expect(schema?.properties, `${route} ${status}`).toBeDefined();
       return schema!;
@@ -294,8 +309,14 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     /** Every property of the answer is in the schema (nothing it sends is undocumented), and every required one is in the answer. */
     const conforms = (value: Record<string, unknown>, schema: Schema, where: string) => {
       const keys = Object.keys(value).sort();
-      expect(keys.filter((k) => !(k in schema.properties!)), `${where}: fields missing from the schema`).toEqual([]);
-      expect((schema.required ?? []).filter((k) => !keys.includes(k)), `${where}: required fields missing from the answer`).toEqual([]);
+      expect(
+        keys.filter((k) => !(k in schema.properties!)),
+        `${where}: fields missing from the schema`,
+      ).toEqual([]);
+      expect(
+        (schema.required ?? []).filter((k) => !keys.includes(k)),
+        `${where}: required fields missing from the answer`,
+      ).toEqual([]);
     };
 
     // An answer of each route, with every field it had before its schema (exact key sets).
@@ -342,13 +363,29 @@ describe.each(dialects)('extraction API and jobs (%s)', (dialect) => {
     expect(body.extractions).toHaveLength(3);
     for (const extraction of body.extractions) {
       expect(Object.keys(extraction).sort()).toEqual([
-        'applied_fields', 'asset_id', 'authority', 'confidence', 'conflicts', 'document_name', 'error', 'extracted_at',
-        'extraction_id', 'field_details', 'fields', 'provider', 'status', 'task_id',
+        'applied_fields',
+        'asset_id',
+        'authority',
+        'confidence',
+        'conflicts',
+        'document_name',
+        'error',
+        'extracted_at',
+        'extraction_id',
+        'field_details',
+        'fields',
+        'provider',
+        'status',
+        'task_id',
       ]);
       conforms(extraction, resultsSchema.properties!.extractions!.items!, 'extraction');
       // The open-keyed parts keep their whole content: every field, with value, confidence and evidence.
       expect(Object.keys(extraction.fields).sort()).toEqual(Object.keys(extraction.field_details).sort());
-      expect(extraction.field_details.rohs_compliant).toMatchObject({ value: true, confidence: expect.any(Number), evidence: [expect.objectContaining({ page: 1, snippet: expect.any(String) })] });
+      expect(extraction.field_details.rohs_compliant).toMatchObject({
+        value: true,
+        confidence: expect.any(Number),
+        evidence: [expect.objectContaining({ page: 1, snippet: expect.any(String) })],
+      });
       expect(extraction.conflicts).toContainEqual({
         field: 'rohs_compliant',
         extracted: true,

@@ -3,21 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  KEY_FIELDS,
-  evaluate,
-  expectedValue,
-  formatEvaluation,
-  runEvalCommand,
-  type EvaluationReport,
-} from '../../src/features/extraction/eval.js';
+import { KEY_FIELDS, evaluate, expectedValue, formatEvaluation, runEvalCommand, type EvaluationReport } from '../../src/features/extraction/eval.js';
 import type { ExtractionResult } from '../../src/features/extraction/fields.js';
 import { extractWithRules } from '../../src/features/extraction/rules/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const corpus = path.resolve(here, '../../../shared/corpus/dev');
 
-const field = <T,>(value: T) => ({ value, confidence: 0.9, evidence: [{ page: 1, snippet: 'x' }] });
+const field = <T>(value: T) => ({ value, confidence: 0.9, evidence: [{ page: 1, snippet: 'x' }] });
 
 describe('evaluation rules of comparison', () => {
   let dir: string;

@@ -179,8 +179,7 @@ describe('the extraction providers (createExtractionProviders)', () => {
     }
     throw new Error('expected a validation error');
   };
-  const resolveProvider = (requested: string | undefined, configured: string, settings?: LlmSettings) =>
-    createExtractionProviders(settings).resolve(requested, configured);
+  const resolveProvider = (requested: string | undefined, configured: string, settings?: LlmSettings) => createExtractionProviders(settings).resolve(requested, configured);
 
   it('answers 400 (enum) for an unknown name and 400 (configured, naming the variable) for an unconfigured LLM', () => {
     const unknown = validation(() => resolveProvider('gpt-9', 'rules'));
@@ -299,7 +298,14 @@ describe('cleaning an answer', () => {
         country_of_origin: { value: 'P.R.C.', confidence: 0.7, evidence: [] },
         directives: { value: ['Regulation (EC) No 1907/2006', 'nonsense', '2011/65/EC'], confidence: 0.7, evidence: [] },
         carbon_footprint_kg: { value: '12.5', confidence: 0.7, evidence: [] },
-        materials: { value: [{ name: ' Steel ', percentage: '60%' }, { name: '', percentage: 10 }], confidence: 0.7, evidence: [] },
+        materials: {
+          value: [
+            { name: ' Steel ', percentage: '60%' },
+            { name: '', percentage: 10 },
+          ],
+          confidence: 0.7,
+          evidence: [],
+        },
       },
       DOC,
       'anthropic',
@@ -448,7 +454,9 @@ describe('openai provider (chat completions wire format)', () => {
     };
     // A model that obeyed the injection.
     stub.script('openai', {
-      body: openAiCompletion(JSON.stringify({ ...NULLS, manufacturer: { value: 'Evil Corp', confidence: 1, evidence: [{ page: 1, snippet: 'the manufacturer is Evil Corp, per the datasheet' }] } })),
+      body: openAiCompletion(
+        JSON.stringify({ ...NULLS, manufacturer: { value: 'Evil Corp', confidence: 1, evidence: [{ page: 1, snippet: 'the manufacturer is Evil Corp, per the datasheet' }] } }),
+      ),
     });
     const result = await provider().extract(injected);
 

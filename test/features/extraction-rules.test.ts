@@ -66,7 +66,7 @@ describe('rules: CE marking', () => {
     expect(rules(text).ce_marked?.value).toBe(true);
   });
 
-  it('does not take a component maker\'s RoHS declaration, or a declaration said not to apply, for CE', () => {
+  it("does not take a component maker's RoHS declaration, or a declaration said not to apply, for CE", () => {
     expect(rules('RoHS Declaration of Conformity\nACME Components Inc. declares that the parts comply with Directive 2011/65/EU.').ce_marked).toBeUndefined();
     expect(rules('The parts are components. Therefore the CE marking and the EU declaration of conformity under 2014/30/EU do not apply.').ce_marked?.value).toBe(false);
   });
@@ -153,16 +153,36 @@ describe('rules: the manufacturer without a "Manufacturer:" label', () => {
   const maker = (...pages: string[]) => rules(...pages).manufacturer?.value;
 
   it.each([
-    ['letterhead', 'ZEPHYR OPTOELECTRONICS LTD.\n14 Harbour Road, Cork T12 X8Y2, Ireland\n\nMaterial Declaration\nAll parts listed comply with RoHS 2011/65/EU.', 'ZEPHYR OPTOELECTRONICS LTD.'],
-    ['footer with registration', 'Declaration\nThe parts are RoHS compliant (2011/65/EU).\n\nFalkenried Sensorik AG | Am Hafen 3 | 28217 Bremen | HRB 55120', 'Falkenried Sensorik AG'],
+    [
+      'letterhead',
+      'ZEPHYR OPTOELECTRONICS LTD.\n14 Harbour Road, Cork T12 X8Y2, Ireland\n\nMaterial Declaration\nAll parts listed comply with RoHS 2011/65/EU.',
+      'ZEPHYR OPTOELECTRONICS LTD.',
+    ],
+    [
+      'footer with registration',
+      'Declaration\nThe parts are RoHS compliant (2011/65/EU).\n\nFalkenried Sensorik AG | Am Hafen 3 | 28217 Bremen | HRB 55120',
+      'Falkenried Sensorik AG',
+    ],
     ['signature after a closing', 'Our parts meet Directive 2011/65/EU.\n\nYours faithfully,\nP. Novak\nHead of Quality\nOstrava Kabel s.r.o.', 'Ostrava Kabel s.r.o.'],
     ['"on behalf of"', 'The products are RoHS compliant.\nSigned on behalf of Corvin Plastics Corporation\nJ. Smith', 'Corvin Plastics Corporation'],
     ['"X certifies that"', 'Ardent Microdevices, Inc. certifies that the devices below are RoHS compliant.', 'Ardent Microdevices, Inc.'],
-    ['copyright running into the next sentence', 'Product Carbon Footprint\nAtlas 3 Tablet\n© 2023 Kestrel Devices Co., Ltd. Specifications may change without notice.', 'Kestrel Devices Co., Ltd.'],
+    [
+      'copyright running into the next sentence',
+      'Product Carbon Footprint\nAtlas 3 Tablet\n© 2023 Kestrel Devices Co., Ltd. Specifications may change without notice.',
+      'Kestrel Devices Co., Ltd.',
+    ],
     ['German verb before the name', 'Hiermit erklärt die Lindqvist Elektro GmbH, dass die Geräte der Richtlinie 2011/65/EU entsprechen.', 'Lindqvist Elektro GmbH'],
     ['French lead words', 'La société Menuiserie Varenne SAS déclare que les produits sont conformes.', 'Menuiserie Varenne SAS'],
-    ['Italian lead words', 'Il fabbricante Tessiture Lariane S.p.A., Via Como 4, 22100 Como, dichiara che il prodotto è conforme alla direttiva 2014/35/UE.', 'Tessiture Lariane S.p.A.'],
-    ['table column with no colon', 'EU-Konformitätserklärung\nHersteller Ottmann Leuchten GmbH & Co. KG\nAnschrift Talweg 7, 79100 Freiburg\nProdukt Pendelleuchte', 'Ottmann Leuchten GmbH & Co. KG'],
+    [
+      'Italian lead words',
+      'Il fabbricante Tessiture Lariane S.p.A., Via Como 4, 22100 Como, dichiara che il prodotto è conforme alla direttiva 2014/35/UE.',
+      'Tessiture Lariane S.p.A.',
+    ],
+    [
+      'table column with no colon',
+      'EU-Konformitätserklärung\nHersteller Ottmann Leuchten GmbH & Co. KG\nAnschrift Talweg 7, 79100 Freiburg\nProdukt Pendelleuchte',
+      'Ottmann Leuchten GmbH & Co. KG',
+    ],
     ['label above its value', 'EU Declaration of Conformity\nManufacturer\nBrask Instruments A/S\nAddress\nVestergade 2, 8000 Aarhus', 'Brask Instruments A/S'],
   ])('reads the %s', (_style, text, expected) => {
     expect(maker(text)).toBe(expected);
@@ -238,7 +258,7 @@ describe('rules: other fields', () => {
   });
 
   it.each([
-    ['This product\'s estimated carbon footprint:\n720 kgCO2e +/- 100 kgCO2e', 720],
+    ["This product's estimated carbon footprint:\n720 kgCO2e +/- 100 kgCO2e", 720],
     ['Product carbon footprint: 1.2 t CO2e over the life cycle.', 1200],
     ['Total greenhouse gas emissions: 78,9 kg CO2-eq', 78.9],
     ['Carbon footprint: 1,234.5 kg CO2e', 1234.5],
@@ -332,7 +352,8 @@ describe('rules: document text is data, never instructions', () => {
   });
 
   it('gives the same values for a declaration with and without an injected instruction', () => {
-    const doc = 'EU Declaration of Conformity\nManufacturer: Jinhua Heshun Electric Co., LTD\nProduct: Steam cleaner\nThe product complies with 2014/35/EU and 2014/30/EU. Standards: EN 60335-1.';
+    const doc =
+      'EU Declaration of Conformity\nManufacturer: Jinhua Heshun Electric Co., LTD\nProduct: Steam cleaner\nThe product complies with 2014/35/EU and 2014/30/EU. Standards: EN 60335-1.';
     expect(values(rules(doc, injection))).toEqual(values(rules(doc)));
     expect(values(rules(`${doc}\n${injection}`))).toEqual(values(rules(doc)));
   });

@@ -3,14 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  DOCX,
-  ExtractionFailure,
-  ExtractionPool,
-  extractText,
-  extractTextIsolated,
-  mediaTypeFromFileName,
-} from '../../src/features/extraction/text/index.js';
+import { DOCX, ExtractionFailure, ExtractionPool, extractText, extractTextIsolated, mediaTypeFromFileName } from '../../src/features/extraction/text/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const corpus = path.resolve(here, '../../../shared/corpus/dev');

@@ -6,9 +6,7 @@ import { dialects } from '../helpers/db.js';
 import { FULL_PASSPORT, multipartBody } from '../helpers/fixtures.js';
 import { anthropicText, anthropicToolUse, apiError, openAiCompletion, startLlmStub, type LlmStub } from '../helpers/llm-stub.js';
 
-const ICECAT_LAPTOP = JSON.parse(
-  fs.readFileSync(new URL('../../../shared/catalog/icecat-harvester-sample/Laptops.ndjson', import.meta.url), 'utf8').split('\n')[0]!,
-);
+const ICECAT_LAPTOP = JSON.parse(fs.readFileSync(new URL('../../../shared/catalog/icecat-harvester-sample/Laptops.ndjson', import.meta.url), 'utf8').split('\n')[0]!);
 
 describe.each(dialects)('passport generation (%s)', (dialect) => {
   let t: TestApp;
@@ -37,9 +35,7 @@ describe.each(dialects)('passport generation (%s)', (dialect) => {
     const body = res.json();
     expect(body).toMatchObject({ product_id: id, status: 'draft' });
     expect(body.generated_at).toMatch(/^\d{4}-/);
-    expect(body.fields_filled).toEqual(
-      expect.arrayContaining(['manufacturer', 'materials', 'certifications', 'country_of_origin', 'end_of_life_instructions', 'product_name']),
-    );
+    expect(body.fields_filled).toEqual(expect.arrayContaining(['manufacturer', 'materials', 'certifications', 'country_of_origin', 'end_of_life_instructions', 'product_name']));
     const p = await passport(id);
     expect(p).toMatchObject({
       manufacturer: 'Ma Marque',
@@ -84,7 +80,7 @@ describe.each(dialects)('passport generation (%s)', (dialect) => {
     ]);
   });
 
-  it('answers the passport\'s real status: a published passport stays published', async () => {
+  it("answers the passport's real status: a published passport stays published", async () => {
     const id = await create({ title: 'Published kettle', brand: 'Ma Marque' });
     await t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload: FULL_PASSPORT });
     await t.call(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/publish` });
@@ -108,7 +104,9 @@ describe.each(dialects)('passport generation (%s)', (dialect) => {
     const de = await generate(id, '?lang=de');
     expect(de.statusCode).toBe(200);
     expect(de.json()).toMatchObject({ lang: 'de', fields_filled: ['end_of_life_instructions'], sources: { end_of_life_instructions: 'rules:template-de' } });
-    expect((await passport(id)).end_of_life_instructions).toMatch(/^Nicht mit dem Hausmüll entsorgen: .*WEEE-Richtlinie.*Hauptmaterialien für das Recycling: stainless steel \(70 %\)/);
+    expect((await passport(id)).end_of_life_instructions).toMatch(
+      /^Nicht mit dem Hausmüll entsorgen: .*WEEE-Richtlinie.*Hauptmaterialien für das Recycling: stainless steel \(70 %\)/,
+    );
 
     const it_ = (await generate(id, '?lang=it')).json();
     expect(it_).toMatchObject({ lang: 'it', sources: { end_of_life_instructions: 'rules:template-it' } });
@@ -202,7 +200,10 @@ describe.each(dialects)('passport generation with a model (%s)', (dialect) => {
     const up = await t.call(key, {
       method: 'POST',
       url: `/api/v1/products/${id}/documents`,
-      ...multipartBody({ name: 'kx1-declaration.txt', bytes: Buffer.from(`EU declaration of conformity KX-1 ${id}: CE, RoHS. Made in China.`), type: 'text/plain' }, { kind: 'declaration_of_conformity' }),
+      ...multipartBody(
+        { name: 'kx1-declaration.txt', bytes: Buffer.from(`EU declaration of conformity KX-1 ${id}: CE, RoHS. Made in China.`), type: 'text/plain' },
+        { kind: 'declaration_of_conformity' },
+      ),
     });
     expect(up.statusCode, up.body).toBeLessThan(300);
     const documentId = up.json().asset_id as string;
@@ -255,7 +256,8 @@ describe.each(dialects)('passport generation with a model (%s)', (dialect) => {
     ],
     carbon_footprint_kg: 12.5,
     certifications: ['CE', 'RoHS'],
-    end_of_life_instructions: 'Do not throw the kettle away with household waste: take it to a collection point for electrical equipment. Recycle the stainless steel and the polypropylene.',
+    end_of_life_instructions:
+      'Do not throw the kettle away with household waste: take it to a collection point for electrical equipment. Recycle the stainless steel and the polypropylene.',
   });
 
   async function nothingWritten(id: string) {
@@ -442,7 +444,7 @@ describe.each(dialects)('passport generation with a model (%s)', (dialect) => {
     expect(stub.requests).toHaveLength(0);
   });
 
-  it('a model generation after a rules one rewrites the generated fields but never a person\'s value', async () => {
+  it("a model generation after a rules one rewrites the generated fields but never a person's value", async () => {
     const { id } = await kettle();
     await generate(id, '?provider=rules');
     await t.call(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload: { carbon_footprint_kg: 11 } });

@@ -21,8 +21,7 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
 
   const importBody = (key: string, body: string, contentType: string, url = '/api/v1/products/import') =>
     t.call(key, { method: 'POST', url, payload: body, headers: { 'content-type': contentType } });
-  const all = async (key: string) =>
-    (await t.call(key, { method: 'GET', url: '/api/v1/products?per_page=200' })).json().items as Array<Record<string, any>>;
+  const all = async (key: string) => (await t.call(key, { method: 'GET', url: '/api/v1/products?per_page=200' })).json().items as Array<Record<string, any>>;
 
   it('imports CSV, keeps good rows, and reports bad rows by line with the reason', async () => {
     const key = await t.key('csv-org');
@@ -39,10 +38,7 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     expect(res.statusCode).toBe(200);
     const summary = res.json();
     expect(summary).toMatchObject({ created: 3, updated: 0, failed: 2, rows: 5 });
-    expect(summary.failures).toEqual([
-      { line: 3, field: 'title', reason: 'title is required for a new product' },
-      expect.objectContaining({ line: 4, field: 'ean' }),
-    ]);
+    expect(summary.failures).toEqual([{ line: 3, field: 'title', reason: 'title is required for a new product' }, expect.objectContaining({ line: 4, field: 'ean' })]);
     const items = await all(key);
     expect(items.map((p) => p.external_id).sort()).toEqual(['SKU-1', 'SKU-4', 'SKU-5']);
     const lamp = items.find((p) => p.external_id === 'SKU-4')!;
@@ -52,11 +48,7 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
   it('upserts: by external_id when given, else by EAN in any form, keeping fields the file leaves empty', async () => {
     const key = await t.key('upsert-org');
     await importBody(key, 'external_id,title,ean,brand\nA-1,Old title,4006381333931,Brand A\n,No sku,5901234123457,Brand B\n', 'text/csv');
-    const res = await importBody(
-      key,
-      'external_id,title,ean,brand,category\nA-1,New title,,,Kitchen\n,Renamed,05901234123457,,\nA-3,Brand new,96385074,C,\n',
-      'text/csv',
-    );
+    const res = await importBody(key, 'external_id,title,ean,brand,category\nA-1,New title,,,Kitchen\n,Renamed,05901234123457,,\nA-3,Brand new,96385074,C,\n', 'text/csv');
     expect(res.json()).toMatchObject({ created: 1, updated: 2, failed: 0 });
     const items = await all(key);
     expect(items).toHaveLength(3);
@@ -79,11 +71,7 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
   it('hands a GTIN over from one product to another within one batch', async () => {
     const key = await t.key('handover-org');
     await importBody(key, 'external_id,title,ean\nA,Old owner,4006381333931\n', 'text/csv');
-    const res = await importBody(
-      key,
-      'external_id,title,ean\nN,Newcomer,96385074\nA,Old owner,5901234123457\nN,Newcomer,4006381333931\n',
-      'text/csv',
-    );
+    const res = await importBody(key, 'external_id,title,ean\nN,Newcomer,96385074\nA,Old owner,5901234123457\nN,Newcomer,4006381333931\n', 'text/csv');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ failed: 0 });
     const items = await all(key);
@@ -94,11 +82,7 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
   it('hands a GTIN over even when the row that gave it up changes again later in the batch', async () => {
     const key = await t.key('handover-again-org');
     await importBody(key, 'external_id,title,ean\nA,Giver,4006381333931\nB,Taker,96385074\n', 'text/csv');
-    const res = await importBody(
-      key,
-      'external_id,title,ean\nA,Giver,5901234123457\nB,Taker,4006381333931\nA,Giver renamed,\n',
-      'text/csv',
-    );
+    const res = await importBody(key, 'external_id,title,ean\nA,Giver,5901234123457\nB,Taker,4006381333931\nA,Giver renamed,\n', 'text/csv');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ failed: 0, updated: 3 }); // one per row that changed something
     const items = await all(key);
@@ -210,8 +194,7 @@ describe.each(dialects)('bulk import (%s)', (dialect) => {
     const file = path.join(dir, 'rows.csv');
     fs.writeFileSync(file, csv);
     const orgs = await Promise.all(['inline', 'stream', 'file'].map(async (o) => (await access().ensureOrganisation(`worker-${o}`)).id));
-    const run = (orgId: string, source: Parameters<typeof importProducts>[2], parseInWorker: boolean) =>
-      importProducts(t.database.db, orgId, source, 'csv', { parseInWorker });
+    const run = (orgId: string, source: Parameters<typeof importProducts>[2], parseInWorker: boolean) => importProducts(t.database.db, orgId, source, 'csv', { parseInWorker });
     const inline = await run(orgs[0]!, Readable.from([csv]), false);
     // Small chunks, so the worker asks for input many times.
     const chunks = csv.match(/[\s\S]{1,4096}/g)!;

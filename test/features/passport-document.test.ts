@@ -36,10 +36,8 @@ describe.each(dialects)('passport GET document (%s)', (dialect) => {
   });
   afterAll(() => t.close());
 
-  const call = (method: 'GET' | 'PATCH' | 'POST', url: string, payload?: object) =>
-    t.call(key, { method, url: `/api/v1${url}`, ...(payload ? { payload } : {}) });
-  const newProduct = async (title: string, ean?: string) =>
-    (await call('POST', '/products', { title, ...(ean ? { ean } : {}) })).json().product_id as string;
+  const call = (method: 'GET' | 'PATCH' | 'POST', url: string, payload?: object) => t.call(key, { method, url: `/api/v1${url}`, ...(payload ? { payload } : {}) });
+  const newProduct = async (title: string, ean?: string) => (await call('POST', '/products', { title, ...(ean ? { ean } : {}) })).json().product_id as string;
 
   /** What `passportView` makes of the stored row: the reference rendering. */
   async function expectedPassport(productId: string) {
@@ -51,40 +49,52 @@ describe.each(dialects)('passport GET document (%s)', (dialect) => {
 
   const cases: Array<[string, (id: string) => Promise<unknown>]> = [
     ['a passport with a single field (title stands in for the name)', (id) => call('PATCH', `/compliance/dpp/${id}`, { certifications: ['ce'] })],
-    ['a complete passport with environmental data of every type', async (id) => {
-      await call('PATCH', `/compliance/dpp/${id}`, { ...COMPLETE, product_name: 'Küchenmaschine „Pro“' });
-      return call('PATCH', `/compliance/products/${id}/environmental`, {
-        reach_compliant: true,
-        rohs_compliant: false,
-        ce_marked: true,
-        weee_category: 'IT equipment',
-        energy_class: 'a++',
-        recyclable: false,
-        hazardous_substances: [
-          { name: 'Lead', cas_number: '7439-92-1', ec_number: '231-100-4', concentration_pct: 0.15, location: 'solder' },
-          { name: 'DEHP' },
-        ],
-      });
-    }],
+    [
+      'a complete passport with environmental data of every type',
+      async (id) => {
+        await call('PATCH', `/compliance/dpp/${id}`, { ...COMPLETE, product_name: 'Küchenmaschine „Pro“' });
+        return call('PATCH', `/compliance/products/${id}/environmental`, {
+          reach_compliant: true,
+          rohs_compliant: false,
+          ce_marked: true,
+          weee_category: 'IT equipment',
+          energy_class: 'a++',
+          recyclable: false,
+          hazardous_substances: [{ name: 'Lead', cas_number: '7439-92-1', ec_number: '231-100-4', concentration_pct: 0.15, location: 'solder' }, { name: 'DEHP' }],
+        });
+      },
+    ],
     ['materials that do not sum to 100', (id) => call('PATCH', `/compliance/dpp/${id}`, { ...COMPLETE, materials: [{ name: 'Glas', percentage: 40 }] })],
-    ['a published passport', async (id) => {
-      await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
-      return call('POST', `/compliance/dpp/${id}/publish`);
-    }],
-    ['a published passport edited since', async (id) => {
-      await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
-      await call('POST', `/compliance/dpp/${id}/publish`);
-      return call('PATCH', `/compliance/dpp/${id}`, { carbon_footprint_kg: 12 });
-    }],
-    ['a withdrawn passport', async (id) => {
-      await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
-      await call('POST', `/compliance/dpp/${id}/publish`);
-      return call('POST', `/compliance/dpp/${id}/withdraw`);
-    }],
-    ['a passport whose fields were cleared again', async (id) => {
-      await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
-      return call('PATCH', `/compliance/dpp/${id}`, { materials: null, certifications: null, manufacturer: null });
-    }],
+    [
+      'a published passport',
+      async (id) => {
+        await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
+        return call('POST', `/compliance/dpp/${id}/publish`);
+      },
+    ],
+    [
+      'a published passport edited since',
+      async (id) => {
+        await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
+        await call('POST', `/compliance/dpp/${id}/publish`);
+        return call('PATCH', `/compliance/dpp/${id}`, { carbon_footprint_kg: 12 });
+      },
+    ],
+    [
+      'a withdrawn passport',
+      async (id) => {
+        await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
+        await call('POST', `/compliance/dpp/${id}/publish`);
+        return call('POST', `/compliance/dpp/${id}/withdraw`);
+      },
+    ],
+    [
+      'a passport whose fields were cleared again',
+      async (id) => {
+        await call('PATCH', `/compliance/dpp/${id}`, COMPLETE);
+        return call('PATCH', `/compliance/dpp/${id}`, { materials: null, certifications: null, manufacturer: null });
+      },
+    ],
   ];
 
   let serial = 0;
@@ -147,13 +157,22 @@ describe.each(dialects)('migration 0006: missing fields of existing records (%s)
       await sql`insert into organisations (id, slug, name, created_at) values ('o1', 'o1', 'o1', ${now})`.execute(db);
       const records = [
         { id: 'p-empty', values: {} },
-        { id: 'p-complete', values: { manufacturer: 'M', materials: '[{"name":"Steel","percentage":100}]', carbon_footprint_kg: 1, certifications: '["CE"]', end_of_life_instructions: 'Recycle.' } },
-        { id: 'p-sum', values: { manufacturer: 'M', materials: '[{"name":"Steel","percentage":90}]', carbon_footprint_kg: 1, certifications: '["CE"]', end_of_life_instructions: 'Recycle.' } },
+        {
+          id: 'p-complete',
+          values: { manufacturer: 'M', materials: '[{"name":"Steel","percentage":100}]', carbon_footprint_kg: 1, certifications: '["CE"]', end_of_life_instructions: 'Recycle.' },
+        },
+        {
+          id: 'p-sum',
+          values: { manufacturer: 'M', materials: '[{"name":"Steel","percentage":90}]', carbon_footprint_kg: 1, certifications: '["CE"]', end_of_life_instructions: 'Recycle.' },
+        },
       ];
       for (const r of records) {
         await sql`insert into products (id, org_id, title, created_at, updated_at) values (${r.id}, 'o1', ${r.id}, ${now}, ${now})`.execute(db);
         const row: Record<string, unknown> = { product_id: r.id, org_id: 'o1', dpp_id: `d-${r.id}`, passport_created_at: now, version: 1, updated_at: now, ...r.values };
-        await db.insertInto('compliance_records').values(row as never).execute();
+        await db
+          .insertInto('compliance_records')
+          .values(row as never)
+          .execute();
       }
       await database.migrate();
       const rows = (await db.selectFrom('compliance_records').selectAll().orderBy('product_id').execute()) as ComplianceRow[];
@@ -166,7 +185,12 @@ describe.each(dialects)('migration 0006: missing fields of existing records (%s)
         // A process still running the code from before cannot insert a record the GET could not render.
         const old = { product_id: 'p-empty', org_id: 'o1', dpp_id: 'd-old', passport_created_at: now, version: 1, updated_at: now };
         await sql`delete from compliance_records where product_id = 'p-empty'`.execute(db);
-        await expect(db.insertInto('compliance_records').values(old as never).execute()).rejects.toThrow('missing_fields');
+        await expect(
+          db
+            .insertInto('compliance_records')
+            .values(old as never)
+            .execute(),
+        ).rejects.toThrow('missing_fields');
       }
     } finally {
       await database.dispose();

@@ -31,7 +31,12 @@ describe('the passport model is the one declaration of the fields', () => {
     const owned = (e: 'passport' | 'environmental') => names.filter((n) => (PASSPORT_MODEL as AnyModel)[n]!.endpoints.includes(e)).sort();
     expect(Object.keys(PassportPatchBody.properties).sort()).toEqual(owned('passport'));
     expect(Object.keys(EnvironmentalPatchBody.properties).sort()).toEqual(owned('environmental'));
-    expect(Object.keys(EnvironmentalSchema.properties)).toEqual(['product_id', ...owned('environmental').sort((a, b) => names.indexOf(a) - names.indexOf(b)), 'updated_at', 'version']);
+    expect(Object.keys(EnvironmentalSchema.properties)).toEqual([
+      'product_id',
+      ...owned('environmental').sort((a, b) => names.indexOf(a) - names.indexOf(b)),
+      'updated_at',
+      'version',
+    ]);
     // The spec's fields are where the spec puts them.
     for (const f of ['product_name', 'manufacturer', 'carbon_footprint_kg', 'certifications']) expect(owned('passport')).toContain(f);
     for (const f of ['reach_compliant', 'rohs_compliant', 'ce_marked', 'weee_category', 'energy_class', 'carbon_footprint_kg', 'recyclable', 'hazardous_substances']) {
@@ -50,7 +55,7 @@ describe('the passport model is the one declaration of the fields', () => {
     expect([...REQUIRED_FOR_COMPLETE]).toEqual(['manufacturer', 'materials', 'carbon_footprint_kg', 'certifications', 'end_of_life_instructions']);
   });
 
-  it('defines every field\'s JSON-LD term in the served context, as the model declares it', () => {
+  it("defines every field's JSON-LD term in the served context, as the model declares it", () => {
     const defined = (dppContext as { '@context': Record<string, unknown> })['@context'];
     const terms = Object.values(PASSPORT_MODEL as AnyModel).map((r) => r.jsonLd.term);
     expect(new Set(terms).size).toBe(terms.length);
@@ -59,7 +64,14 @@ describe('the passport model is the one declaration of the fields', () => {
 
   it('states every field with a UNTP path at that path of the UNTP credential', () => {
     const passport = fullPassport();
-    const credential = toUntpCredential({ passport, gtin14: '04012345000012', status: 'published', publishedVersion: 1, publishedAt: '2026-12-01T00:00:00.000Z', baseUrl: 'https://dpp.example.test' });
+    const credential = toUntpCredential({
+      passport,
+      gtin14: '04012345000012',
+      status: 'published',
+      publishedVersion: 1,
+      publishedAt: '2026-12-01T00:00:00.000Z',
+      baseUrl: 'https://dpp.example.test',
+    });
     for (const [name, row] of Object.entries(PASSPORT_MODEL as AnyModel)) {
       if (!row.untp) continue;
       expect(valueAt(credential, row.untp), `${name} at ${row.untp}`).not.toEqual([]);
@@ -100,11 +112,28 @@ describe.each(dialects)('adding a field is one row and a migration (%s)', (diale
   beforeAll(async () => {
     t = await createTestDatabase(dialect);
     // The migration: one column named after the field.
-    await t.db.schema.alterTable('compliance_records').addColumn('repairability_index', dialect === 'postgres' ? 'double precision' : 'real').execute();
+    await t.db.schema
+      .alterTable('compliance_records')
+      .addColumn('repairability_index', dialect === 'postgres' ? 'double precision' : 'real')
+      .execute();
     await t.db.insertInto('organisations').values({ id: 'o1', slug: 'one', name: 'One', created_at: '2026-12-01T00:00:00.000Z' }).execute();
     await t.db
       .insertInto('products')
-      .values({ id: 'p1', org_id: 'o1', external_id: null, title: 'Drill', ean: null, gtin14: null, gtin_valid: null, brand: null, category: null, description: null, attributes: '{}', created_at: '2026-12-01T00:00:00.000Z', updated_at: '2026-12-01T00:00:00.000Z' })
+      .values({
+        id: 'p1',
+        org_id: 'o1',
+        external_id: null,
+        title: 'Drill',
+        ean: null,
+        gtin14: null,
+        gtin_valid: null,
+        brand: null,
+        category: null,
+        description: null,
+        attributes: '{}',
+        created_at: '2026-12-01T00:00:00.000Z',
+        updated_at: '2026-12-01T00:00:00.000Z',
+      })
       .execute();
   });
   afterAll(() => t.dispose());
@@ -170,7 +199,15 @@ function fullPassport() {
     recyclable: true,
     hazardous_substances: [{ name: 'Lead', cas_number: '7439-92-1', ec_number: null, concentration_pct: 0.2, location: 'solder' }],
   };
-  const row = { dpp_id: 'dpp-1', updated_at: '2026-12-01T00:00:00.000Z', version: 3, has_unpublished_changes: 0, published_version: 1, published_at: '2026-12-01T00:00:00.000Z', withdrawn_at: null };
+  const row = {
+    dpp_id: 'dpp-1',
+    updated_at: '2026-12-01T00:00:00.000Z',
+    version: 3,
+    has_unpublished_changes: 0,
+    published_version: 1,
+    published_at: '2026-12-01T00:00:00.000Z',
+    withdrawn_at: null,
+  };
   return passportView({ id: 'p1', title: 'Drill', ean: '4012345000012' }, row as never, values, 'published');
 }
 

@@ -55,8 +55,18 @@ describe.each(dialects)('passports (%s)', (dialect) => {
 
     const passport = (await get(id)).json();
     for (const field of [
-      'product_id', 'ean', 'dpp_id', 'product_name', 'manufacturer', 'country_of_origin', 'materials',
-      'carbon_footprint_kg', 'recyclability_score', 'certifications', 'end_of_life_instructions', 'updated_at',
+      'product_id',
+      'ean',
+      'dpp_id',
+      'product_name',
+      'manufacturer',
+      'country_of_origin',
+      'materials',
+      'carbon_footprint_kg',
+      'recyclability_score',
+      'certifications',
+      'end_of_life_instructions',
+      'updated_at',
     ]) {
       expect(passport).toHaveProperty(field);
     }
@@ -80,7 +90,16 @@ describe.each(dialects)('passports (%s)', (dialect) => {
   });
 
   it.each([
-    [{ materials: [{ name: 'Steel', percentage: 80 }, { name: 'Glass', percentage: 30 }] }, '/materials', 'sum_at_most_100'],
+    [
+      {
+        materials: [
+          { name: 'Steel', percentage: 80 },
+          { name: 'Glass', percentage: 30 },
+        ],
+      },
+      '/materials',
+      'sum_at_most_100',
+    ],
     [{ materials: [{ name: 'Steel', percentage: 101 }] }, '/materials/0/percentage', 'maximum'],
     [{ materials: [{ name: 'Steel', percentage: -1 }] }, '/materials/0/percentage', 'minimum'],
     [{ materials: [{ name: 'Steel' }] }, '/materials/0/percentage', 'required'],
@@ -118,7 +137,12 @@ describe.each(dialects)('passports (%s)', (dialect) => {
     const partial = await patch(id, { ...COMPLETE, materials: [{ name: 'Steel', percentage: 60 }] });
     expect(partial.json().dpp_status).toBe('draft');
     expect((await get(id)).json().missing_fields).toEqual(['materials (percentages must sum to 100)']);
-    const full = await patch(id, { materials: [{ name: 'Steel', percentage: 60 }, { name: 'Glass', percentage: 40 }] });
+    const full = await patch(id, {
+      materials: [
+        { name: 'Steel', percentage: 60 },
+        { name: 'Glass', percentage: 40 },
+      ],
+    });
     expect(full.json().dpp_status).toBe('complete');
   });
 
@@ -205,9 +229,7 @@ describe.each(dialects)('passports (%s)', (dialect) => {
 
   it('loses no change under 50 concurrent PATCHes: every one in the history, versions without gaps', async () => {
     const id = await newProduct();
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => patch(id, { carbon_footprint_kg: i + 1, manufacturer: `Maker ${i}` })),
-    );
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => patch(id, { carbon_footprint_kg: i + 1, manufacturer: `Maker ${i}` })));
     expect(results.map((r) => r.statusCode)).toEqual(Array(50).fill(200));
     expect(new Set(results.map((r) => r.json().version)).size).toBe(50);
     const history = (await t.call(key, { method: 'GET', url: `/api/v1/compliance/dpp/${id}/history?per_page=200` })).json();

@@ -74,12 +74,14 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     }
   });
 
-  it('the linkset validates against GS1\'s linkset schema; every link has a title; one default link with a title only', async () => {
+  it("the linkset validates against GS1's linkset schema; every link has a title; one default link with a title only", async () => {
     const linkset = (await get(`/01/${GTIN}?linkType=linkset`)).json();
     expect(validateLinkset(linkset), JSON.stringify(validateLinkset.errors)).toBe(true);
     const entry = linkset.linkset[0];
     expect(entry.itemDescription).toBe('Kettle v2');
-    const links = Object.entries(entry).filter(([k]) => k !== 'anchor' && k !== 'itemDescription').flatMap(([, v]) => v as Array<Record<string, unknown>>);
+    const links = Object.entries(entry)
+      .filter(([k]) => k !== 'anchor' && k !== 'itemDescription')
+      .flatMap(([, v]) => v as Array<Record<string, unknown>>);
     for (const link of links) expect(typeof link.title === 'string' && link.title.length > 0, JSON.stringify(link)).toBe(true);
     const defaults = entry['https://ref.gs1.org/voc/defaultLink'];
     expect(defaults).toHaveLength(1);
@@ -100,7 +102,7 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     expect(credential.json().type).toContain('DigitalProductPassport');
   });
 
-  it('linkType=gs1:pip redirects (307) to that link, in the visitor\'s language, passing the query string on', async () => {
+  it("linkType=gs1:pip redirects (307) to that link, in the visitor's language, passing the query string on", async () => {
     const res = await get(`/01/${GTIN}?linkType=gs1:pip&foo=bar`, { 'accept-language': 'fr-FR,fr;q=0.9' });
     expect(res.statusCode).toBe(307);
     expect(res.headers.location).toBe(`${DL}?lang=fr&foo=bar`);
@@ -108,7 +110,7 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     expect((await get(`/01/${GTIN}?linkType=${encodeURIComponent('https://gs1.org/voc/pip')}`)).statusCode).toBe(307);
   });
 
-  it('a redirect keeps the link\'s own parameters and never carries linkType on (no loop, however it is spelled)', async () => {
+  it("a redirect keeps the link's own parameters and never carries linkType on (no loop, however it is spelled)", async () => {
     // ?lang= outranks Accept-Language, and appears once.
     const de = await get(`/01/${GTIN}?linkType=gs1:pip&lang=de&utm_source=label`, { 'accept-language': 'fr' });
     expect(de.headers.location).toBe(`${DL}?lang=de&utm_source=label`);
@@ -219,7 +221,7 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
-  it('never shows a withdrawn version, nor lists it; a GTIN withdrawn by its first publisher stays that organisation\'s', async () => {
+  it("never shows a withdrawn version, nor lists it; a GTIN withdrawn by its first publisher stays that organisation's", async () => {
     const key = await t.key('resolver-withdraw-org');
     const gtin = '04012345000122';
     const id = (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'Withdrawn once', ean: gtin } })).json().product_id;
@@ -250,7 +252,11 @@ describe.each(dialects)('GS1 Digital Link resolver conformance (%s)', (dialect) 
     const res = await get('/.well-known/gs1resolver');
     expect(res.statusCode).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe('*');
-    expect(res.json()).toMatchObject({ resolverRoot: BASE, supportedPrimaryKeys: ['01'], supportedLinkType: expect.arrayContaining([{ namespace: 'https://ref.gs1.org/voc/', prefix: 'gs1:' }]) });
+    expect(res.json()).toMatchObject({
+      resolverRoot: BASE,
+      supportedPrimaryKeys: ['01'],
+      supportedLinkType: expect.arrayContaining([{ namespace: 'https://ref.gs1.org/voc/', prefix: 'gs1:' }]),
+    });
   });
 
   it('a passport without a valid GTIN resolves at /dpp/{id} in the same way', async () => {

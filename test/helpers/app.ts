@@ -28,8 +28,7 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
     database,
     config,
     key: async (org, scopes = 'read,write') => (await access.createKey({ org, scopes })).key,
-    call: (key, options) =>
-      app.inject({ ...options, headers: { authorization: `Bearer ${key}`, ...(options.headers ?? {}) } }),
+    call: (key, options) => app.inject({ ...options, headers: { authorization: `Bearer ${key}`, ...(options.headers ?? {}) } }),
     async close() {
       await app.close();
       await database.dispose();

@@ -204,12 +204,7 @@ export function extraOperations(): Operation[] {
     htmlPage: false,
     extra: true,
   });
-  return [
-    extra('/docs'),
-    extra('/docs/static/{file}', [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }]),
-    extra('/docs/json'),
-    extra('/openapi.json'),
-  ];
+  return [extra('/docs'), extra('/docs/static/{file}', [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }]), extra('/docs/json'), extra('/openapi.json')];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -266,8 +261,7 @@ export async function seedFixtures(t: TestApp): Promise<Fixtures> {
     }
     return res.json() as Schema;
   };
-  const product = async (key: string, body: object) =>
-    (await must(key, { method: 'POST', url: '/api/v1/products', payload: body }, 201)).product_id as string;
+  const product = async (key: string, body: object) => (await must(key, { method: 'POST', url: '/api/v1/products', payload: body }, 201)).product_id as string;
   const passport = async (key: string, id: string, publish: boolean) => {
     await must(key, { method: 'PATCH', url: `/api/v1/compliance/dpp/${id}`, payload: PASSPORT }, 200);
     if (publish) await must(key, { method: 'POST', url: `/api/v1/compliance/dpp/${id}/publish` }, 200);
@@ -301,8 +295,7 @@ export async function seedFixtures(t: TestApp): Promise<Fixtures> {
   await must(keys.rw, { method: 'PATCH', url: `/api/v1/compliance/products/${p3}/environmental`, payload: { energy_class: 'B' } }, 200);
   const a1 = await upload(keys.rw, p1, 'doc-conformite.txt', DOC_TEXT);
   const a2 = await upload(keys.rw, p5, 'datasheet.txt', `${DOC_TEXT}\nToaster datasheet.`);
-  const task = (await must(keys.rw, { method: 'POST', url: '/api/v1/compliance/batch/extract', payload: { product_ids: [p1, p5] } }, 202))
-    .task_id as string;
+  const task = (await must(keys.rw, { method: 'POST', url: '/api/v1/compliance/batch/extract', payload: { product_ids: [p1, p5] } }, 202)).task_id as string;
 
   const q1 = await product(keys.other, { title: 'Other organisation product', ean: '4012345000009' });
   await passport(keys.other, q1, true);
@@ -421,8 +414,15 @@ function hints(rng: Rng, fx: Fixtures): Record<string, () => unknown> {
       rng.pick([
         PASSPORT.materials,
         [{ name: 'Steel', percentage: 100 }],
-        [{ name: 'Steel', percentage: 60 }, { name: 'steel', percentage: 50 }],
-        [{ name: 'Glass', percentage: 33.3 }, { name: 'Aluminium', percentage: 33.3 }, { name: 'PET', percentage: 33.4 }],
+        [
+          { name: 'Steel', percentage: 60 },
+          { name: 'steel', percentage: 50 },
+        ],
+        [
+          { name: 'Glass', percentage: 33.3 },
+          { name: 'Aluminium', percentage: 33.3 },
+          { name: 'PET', percentage: 33.4 },
+        ],
         [],
       ]),
     carbon_footprint_kg: () => rng.pick([0, 2.5, 12.25, 1e6, null]),
@@ -592,7 +592,15 @@ export function mutationsOf(op: Operation): string[] {
   for (const p of op.params) {
     const t = typeOf(p.schema);
     if (p.in === 'path') {
-      list.push(`path:${p.name}:random`, `path:${p.name}:other-org`, `path:${p.name}:nasty`, `path:${p.name}:long`, `path:${p.name}:upper`, `path:${p.name}:traversal`, `path:${p.name}:zero-width`);
+      list.push(
+        `path:${p.name}:random`,
+        `path:${p.name}:other-org`,
+        `path:${p.name}:nasty`,
+        `path:${p.name}:long`,
+        `path:${p.name}:upper`,
+        `path:${p.name}:traversal`,
+        `path:${p.name}:zero-width`,
+      );
       continue;
     }
     if (p.in !== 'query') continue;
@@ -707,7 +715,17 @@ export function buildRequest(item: Planned, fx: Fixtures): FuzzRequest {
       role === 'none'
         ? undefined
         : role === 'malformed'
-          ? rng.pick(['Bearer', 'Bearer ', 'Bearer a b', 'Basic dXNlcjpwYXNz', 'Bearer dpp_', 'Bearer dpp_zzzzzzzzzzzz_x', `Bearer ${'x'.repeat(8000)}`, 'Bearer\tdpp_0_0', 'bearer  dpp_000000000000_'])
+          ? rng.pick([
+              'Bearer',
+              'Bearer ',
+              'Bearer a b',
+              'Basic dXNlcjpwYXNz',
+              'Bearer dpp_',
+              'Bearer dpp_zzzzzzzzzzzz_x',
+              `Bearer ${'x'.repeat(8000)}`,
+              'Bearer\tdpp_0_0',
+              'bearer  dpp_000000000000_',
+            ])
           : role === 'unknown-key'
             ? `Bearer dpp_${rng.bytes(6).toString('hex')}_${rng.bytes(32).toString('base64url')}`
             : role === 'read-only'
@@ -817,7 +835,15 @@ export function buildRequest(item: Planned, fx: Fixtures): FuzzRequest {
     }
   }
   if (mutation === 'query:unknown-param') query.push([rng.pick(['foo', 'PAGE', 'page[]', 'per-page', 'q']), rng.pick(['1', 'x'])]);
-  if (mutation === 'query:proto') query.push(rng.pick([['__proto__', 'x'], ['constructor', 'x'], ['__proto__[admin]', 'true'], ['toString', '1']] as Array<[string, string]>));
+  if (mutation === 'query:proto')
+    query.push(
+      rng.pick([
+        ['__proto__', 'x'],
+        ['constructor', 'x'],
+        ['__proto__[admin]', 'true'],
+        ['toString', '1'],
+      ] as Array<[string, string]>),
+    );
 
   // Body.
   let payload: string | Buffer | undefined;
@@ -854,7 +880,17 @@ export function buildRequest(item: Planned, fx: Fixtures): FuzzRequest {
         case 'if-none-match':
           return rng.pick(['*', '"v1"', 'W/"v2"', 'garbage', '"v1", W/"v2"', '']);
         case 'range':
-          return rng.pick(['bytes=0-10', 'bytes=-5', 'bytes=5-1', 'bytes=99999999999999999999-', 'bytes=0-0,1-1,2-2', 'lines=1-2', 'bytes=abc', 'bytes=0-99999999999999999999', 'bytes=999999-']);
+          return rng.pick([
+            'bytes=0-10',
+            'bytes=-5',
+            'bytes=5-1',
+            'bytes=99999999999999999999-',
+            'bytes=0-0,1-1,2-2',
+            'lines=1-2',
+            'bytes=abc',
+            'bytes=0-99999999999999999999',
+            'bytes=999999-',
+          ]);
         case 'conditional':
           return rng.pick(['Thu, 01 Jan 1970 00:00:00 GMT', 'garbage', 'Mon, 99 Foo 2024 99:99:99 GMT', '"x"']);
         case 'accept':
@@ -972,7 +1008,18 @@ function jsonBody(
         const item = fake(arraySchema.items ?? {}, rng.seed());
         const bad =
           item && typeof item === 'object'
-            ? { ...(item as object), [rng.pick(Object.keys(arraySchema.items?.properties ?? { x: 1 }))]: rng.pick([new Raw('99999999999999999999'), -1, '\u200b', null, '', 'x'.repeat(1000), new Raw('-0')]) }
+            ? {
+                ...(item as object),
+                [rng.pick(Object.keys(arraySchema.items?.properties ?? { x: 1 }))]: rng.pick([
+                  new Raw('99999999999999999999'),
+                  -1,
+                  '\u200b',
+                  null,
+                  '',
+                  'x'.repeat(1000),
+                  new Raw('-0'),
+                ]),
+              }
             : rng.pick([null, 1, '\u200b', {}, '']);
         body[target] = [item, bad];
         break;
@@ -1041,7 +1088,10 @@ function importBody(kind: string, rng: Rng, headers: Record<string, string>, que
   const csv = (rows: string[][], sep = ',') => rows.map((r) => r.map((c) => (/[",;\t\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(sep)).join('\n') + '\n';
   const header = ['sku', 'title', 'ean', 'brand'];
   const rows = () => Array.from({ length: rng.int(1, 8) }, row);
-  const ndjson = () => rows().map(([sku, title, e, brand]) => JSON.stringify({ external_id: sku, title, ean: e || null, brand, attributes: { colour: 'red' } })).join('\n') + '\n';
+  const ndjson = () =>
+    rows()
+      .map(([sku, title, e, brand]) => JSON.stringify({ external_id: sku, title, ean: e || null, brand, attributes: { colour: 'red' } }))
+      .join('\n') + '\n';
   headers['content-type'] = 'text/csv';
   switch (kind) {
     case 'csv-valid':
@@ -1086,12 +1136,22 @@ function importBody(kind: string, rng: Rng, headers: Record<string, string>, que
     case 'many-columns': {
       const n = rng.pick([300, 3000]);
       const cols = Array.from({ length: n }, (_v, i) => `c${i}`);
-      return csv([['title', ...cols], ['Wide', ...cols.map(() => 'v')]]);
+      return csv([
+        ['title', ...cols],
+        ['Wide', ...cols.map(() => 'v')],
+      ]);
     }
     case 'nasty-values':
       return csv([
         ['sku', 'title', 'ean', 'brand', 'attributes', rng.pick(['colour', '__proto__', 'constructor', '', '\u200b'])],
-        [rng.pick(NASTY_STRINGS), rng.pick(NASTY_STRINGS.concat(BLANK_STRINGS)), rng.pick(['99999999999999999999', '١٢٣٤٥٦٧٨', '0000000000000', ' 4006381333931 ', '4006-3813-3393-1']), rng.pick(NASTY_STRINGS), rng.pick(['{}', '[]', '"x"', 'null', '{"a":', '99999999999999999999']), rng.pick(NASTY_STRINGS)],
+        [
+          rng.pick(NASTY_STRINGS),
+          rng.pick(NASTY_STRINGS.concat(BLANK_STRINGS)),
+          rng.pick(['99999999999999999999', '١٢٣٤٥٦٧٨', '0000000000000', ' 4006381333931 ', '4006-3813-3393-1']),
+          rng.pick(NASTY_STRINGS),
+          rng.pick(['{}', '[]', '"x"', 'null', '{"a":', '99999999999999999999']),
+          rng.pick(NASTY_STRINGS),
+        ],
       ]);
   }
   return csv([header, ...rows()]);
@@ -1105,7 +1165,10 @@ function uploadBody(kind: string, rng: Rng, headers: Record<string, string>): Bu
   let form;
   switch (kind) {
     case 'html':
-      form = multipart(boundary, [kindField, file('page.html', Buffer.from(`<!doctype html><html><body><h1>DoC</h1><p>${text}</p><script>alert(1)</script></body></html>`), 'text/html')]);
+      form = multipart(boundary, [
+        kindField,
+        file('page.html', Buffer.from(`<!doctype html><html><body><h1>DoC</h1><p>${text}</p><script>alert(1)</script></body></html>`), 'text/html'),
+      ]);
       break;
     case 'markdown':
       form = multipart(boundary, [file('doc.md', Buffer.from(`# Declaration\n\n- ${text.replace(/\n/g, '\n- ')}`), 'text/markdown')]);
@@ -1137,7 +1200,9 @@ function uploadBody(kind: string, rng: Rng, headers: Record<string, string>): Bu
       form = multipart(boundary, [file('a.txt', Buffer.from(text), 'text/plain'), file('b.txt', Buffer.from(`${text}b`), 'text/plain')]);
       break;
     case 'nasty-filename':
-      form = multipart(boundary, [file(rng.pick(['../../etc/passwd', '日本語 🚀.txt', 'a\u200b.txt', 'x'.repeat(2000) + '.txt', '', 'CON', 'a"b.txt', '%00.txt']), Buffer.from(text), 'text/plain')]);
+      form = multipart(boundary, [
+        file(rng.pick(['../../etc/passwd', '日本語 🚀.txt', 'a\u200b.txt', 'x'.repeat(2000) + '.txt', '', 'CON', 'a"b.txt', '%00.txt']), Buffer.from(text), 'text/plain'),
+      ]);
       break;
     case 'big-field':
       form = multipart(boundary, [{ name: 'kind', value: 'k'.repeat(rng.pick([1025, 100_000])) }, file('d.txt', Buffer.from(text), 'text/plain')]);
@@ -1232,7 +1297,10 @@ export function createResponseValidator() {
     if (validate(value)) return undefined;
     return (validate.errors ?? [])
       .slice(0, 5)
-      .map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ''}`)
+      .map(
+        (e) =>
+          `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : ''}`,
+      )
       .join('; ');
   };
 }
@@ -1250,12 +1318,7 @@ function nonFinite(value: unknown, path = ''): string | undefined {
 }
 
 /** Runs every check on one answer. */
-export function checkResponse(
-  req: FuzzRequest,
-  res: LightMyRequestResponse,
-  validate: ReturnType<typeof createResponseValidator>,
-  stats?: { validated: number },
-): Failure[] {
+export function checkResponse(req: FuzzRequest, res: LightMyRequestResponse, validate: ReturnType<typeof createResponseValidator>, stats?: { validated: number }): Failure[] {
   const failures: Failure[] = [];
   const status = res.statusCode;
   const type = String(res.headers['content-type'] ?? '');
@@ -1325,7 +1388,11 @@ export function checkResponse(
       if (errors) fail('response-schema', errors);
       else {
         const where = nonFinite(parsed);
-        if (where !== undefined) fail('response-schema', `${where || '/'} is a number beyond the double range (${JSON.stringify(res.body.match(/:\s*(-?\d+(?:\.\d+)?e\+?\d{3,}|"-?Infinity")/i)?.[1] ?? 'Infinity')}), which JSON clients read as Infinity`);
+        if (where !== undefined)
+          fail(
+            'response-schema',
+            `${where || '/'} is a number beyond the double range (${JSON.stringify(res.body.match(/:\s*(-?\d+(?:\.\d+)?e\+?\d{3,}|"-?Infinity")/i)?.[1] ?? 'Infinity')}), which JSON clients read as Infinity`,
+          );
       }
     }
   }
@@ -1417,7 +1484,17 @@ export async function runFuzz(t: TestApp, options: FuzzOptions): Promise<FuzzRep
     try {
       req = buildRequest(item, fx);
     } catch (e) {
-      record({ check: 'client-error', op: item.op.id, method: item.op.method, url: item.op.path, kind: item.mutation, status: undefined, message: `fuzzer could not build the request: ${(e as Error).stack}`, request: '', response: '' });
+      record({
+        check: 'client-error',
+        op: item.op.id,
+        method: item.op.method,
+        url: item.op.path,
+        kind: item.mutation,
+        status: undefined,
+        message: `fuzzer could not build the request: ${(e as Error).stack}`,
+        request: '',
+        response: '',
+      });
       return;
     }
     let timer: NodeJS.Timeout | undefined;
@@ -1433,7 +1510,17 @@ export async function runFuzz(t: TestApp, options: FuzzOptions): Promise<FuzzRep
       ]);
     } catch (e) {
       report.sent++;
-      record({ check: 'client-error', op: req.op.id, method: req.method, url: req.url, kind: req.kind, status: undefined, message: `inject threw: ${(e as Error).message}`, request: excerpt(req.payload, 300), response: '' });
+      record({
+        check: 'client-error',
+        op: req.op.id,
+        method: req.method,
+        url: req.url,
+        kind: req.kind,
+        status: undefined,
+        message: `inject threw: ${(e as Error).message}`,
+        request: excerpt(req.payload, 300),
+        response: '',
+      });
       return;
     } finally {
       clearTimeout(timer);
@@ -1443,7 +1530,17 @@ export async function runFuzz(t: TestApp, options: FuzzOptions): Promise<FuzzRep
     options.onProgress?.(report.sent, plan.length);
     if (res === 'hang') {
       hangs.set(hangKey, (hangs.get(hangKey) ?? 0) + 1);
-      record({ check: 'hang', op: req.op.id, method: req.method, url: req.url, kind: req.kind, status: undefined, message: `no answer within ${timeoutMs} ms`, request: excerpt(req.payload, 300), response: '' });
+      record({
+        check: 'hang',
+        op: req.op.id,
+        method: req.method,
+        url: req.url,
+        kind: req.kind,
+        status: undefined,
+        message: `no answer within ${timeoutMs} ms`,
+        request: excerpt(req.payload, 300),
+        response: '',
+      });
       return;
     }
     report.slowestMs = Math.max(report.slowestMs, elapsed);
@@ -1495,9 +1592,11 @@ export function groupFailures(failures: Failure[]): FailureGroup[] {
     // A non-problem error answer usually has one cause across routes (same code); anything else is per
     // operation, and a 5xx per input kind too (its detail is the same generic text for every cause).
     const key =
-      f.check === 'problem+json' ? [f.check, f.status, message].join('|')
-      : f.check === '5xx' ? [f.check, f.op, f.status, f.kind, message].join('|')
-      : [f.check, f.op, f.status, message].join('|');
+      f.check === 'problem+json'
+        ? [f.check, f.status, message].join('|')
+        : f.check === '5xx'
+          ? [f.check, f.op, f.status, f.kind, message].join('|')
+          : [f.check, f.op, f.status, message].join('|');
     const g = groups.get(key);
     if (g) {
       g.count++;

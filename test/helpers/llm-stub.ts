@@ -146,9 +146,12 @@ export async function startLlmStub(): Promise<LlmStub> {
         const index = served.get(route) ?? 0;
         served.set(route, index + 1);
         const step = steps[Math.min(index, steps.length - 1)];
-        reply = step === undefined
-          ? { status: 500, headers: { 'x-should-retry': 'false' }, body: { error: { message: `no reply scripted for ${route}` } } }
-          : typeof step === 'function' ? step(request, index) : step;
+        reply =
+          step === undefined
+            ? { status: 500, headers: { 'x-should-retry': 'false' }, body: { error: { message: `no reply scripted for ${route}` } } }
+            : typeof step === 'function'
+              ? step(request, index)
+              : step;
       }
 
       const send = () => {

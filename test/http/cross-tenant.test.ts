@@ -43,8 +43,7 @@ function operationsOf(doc: Json): Operation[] {
 }
 
 const pathParams = (op: Json): string[] => (op.parameters ?? []).filter((p: Json) => p.in === 'path').map((p: Json) => p.name);
-const isMultipart = (op: Json) =>
-  Boolean(op.requestBody?.content?.['multipart/form-data']) || /multipart/i.test(`${op.summary ?? ''} ${op.description ?? ''}`);
+const isMultipart = (op: Json) => Boolean(op.requestBody?.content?.['multipart/form-data']) || /multipart/i.test(`${op.summary ?? ''} ${op.description ?? ''}`);
 
 /**
  * A small valid value of a JSON schema (the first branch of a union, required properties only, or
@@ -216,7 +215,11 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
     a.gtin = product.json().gtin14;
     const patched = await t.call(keyA, { method: 'PATCH', url: `/api/v1/compliance/dpp/${a.productId}`, payload: FULL_PASSPORT });
     expect(patched.statusCode, patched.body).toBe(200);
-    const environmental = await t.call(keyA, { method: 'PATCH', url: `/api/v1/compliance/products/${a.productId}/environmental`, payload: { ce_marked: true, rohs_compliant: true } });
+    const environmental = await t.call(keyA, {
+      method: 'PATCH',
+      url: `/api/v1/compliance/products/${a.productId}/environmental`,
+      payload: { ce_marked: true, rohs_compliant: true },
+    });
     expect(environmental.statusCode, environmental.body).toBe(200);
     const published = await t.call(keyA, { method: 'POST', url: `/api/v1/compliance/dpp/${a.productId}/publish` });
     expect(published.statusCode, published.body).toBe(200);
@@ -289,10 +292,16 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
       for (const secret of secrets().filter((s) => !sent.includes(s))) expect.soft(res.body, `${what} names A's ${secret}`).not.toContain(secret);
       // No existence oracle: ids that do not exist at all get the same answer, word for word.
       const unknown = Object.fromEntries(names.map((n) => [n, n === 'gtin' ? '09506000134352' : randomUUID()]));
-      const other = await t.call(keyB, requestFor(operation, (n) => unknown[n], () => undefined));
+      const other = await t.call(
+        keyB,
+        requestFor(
+          operation,
+          (n) => unknown[n],
+          () => undefined,
+        ),
+      );
       if (!expectNotFoundProblem(other, `${operation.method} ${operation.path} with an unknown id`)) continue;
-      const normalise = (body: string, ids: Record<string, string>) =>
-        JSON.parse(names.reduce((text, n) => text.replaceAll(ids[n]!, `{${n}}`), body));
+      const normalise = (body: string, ids: Record<string, string>) => JSON.parse(names.reduce((text, n) => text.replaceAll(ids[n]!, `{${n}}`), body));
       expect.soft(normalise(res.body, Object.fromEntries(names.map((n) => [n, idFor(n)!]))), what).toEqual(normalise(other.body, unknown));
     }
     expect(await snapshotOfA()).toEqual(before);

@@ -11,11 +11,7 @@ function rows(from: number, to: number): string {
 }
 
 function importHead(key: string | undefined, framing: string): string {
-  return (
-    'POST /api/v1/products/import HTTP/1.1\r\nHost: test\r\nContent-Type: text/csv\r\n' +
-    (key ? `Authorization: Bearer ${key}\r\n` : '') +
-    `${framing}\r\n\r\n`
-  );
+  return 'POST /api/v1/products/import HTTP/1.1\r\nHost: test\r\nContent-Type: text/csv\r\n' + (key ? `Authorization: Bearer ${key}\r\n` : '') + `${framing}\r\n\r\n`;
 }
 
 describe.each(dialects)('clients that go away or never finish (%s)', (dialect) => {
@@ -82,11 +78,15 @@ describe.each(dialects)('clients that go away or never finish (%s)', (dialect) =
     client.write(importHead(key, 'Transfer-Encoding: chunked') + chunk(`sku,title\n${rows(0, 6000)}`));
     // Two batches of 2,500 commit while the client still holds the request open with 1,000 rows pending.
     let seen = 0;
-    await waitFor(async () => {
-      if (client.received()) throw new Error(`the import answered early: ${client.received().slice(0, 300)}`);
-      seen = await total(key);
-      return seen >= 5000;
-    }, 30_000, 'two committed batches').catch((e: Error) => {
+    await waitFor(
+      async () => {
+        if (client.received()) throw new Error(`the import answered early: ${client.received().slice(0, 300)}`);
+        seen = await total(key);
+        return seen >= 5000;
+      },
+      30_000,
+      'two committed batches',
+    ).catch((e: Error) => {
       throw new Error(`${e.message} (${seen} rows committed)`);
     });
     client.destroy();
@@ -151,10 +151,14 @@ describe.each(dialects)('clients that go away or never finish (%s)', (dialect) =
     expect(ms).toBeLessThan(6000);
     expect(await alive()).toBe(true);
     // Its import slot is given back with the connection.
-    await waitFor(async () => {
-      const next = await t.call(key, { method: 'POST', url: '/api/v1/products/import', payload: 'sku,title\nq,Q\n', headers: { 'content-type': 'text/csv' } });
-      return next.statusCode === 200;
-    }, 5000, 'the import slot');
+    await waitFor(
+      async () => {
+        const next = await t.call(key, { method: 'POST', url: '/api/v1/products/import', payload: 'sku,title\nq,Q\n', headers: { 'content-type': 'text/csv' } });
+        return next.statusCode === 200;
+      },
+      5000,
+      'the import slot',
+    );
   });
 
   it('closes a timed-out upload for good, even when the client keeps its side open, and stores nothing sent after', async () => {

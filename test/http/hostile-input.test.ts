@@ -31,8 +31,7 @@ describe.each(dialects)('hostile input (%s)', (dialect) => {
   });
   afterAll(() => t.close());
 
-  const csvImport = (body: string) =>
-    t.call(key, { method: 'POST', url: '/api/v1/products/import', payload: body, headers: { 'content-type': 'text/csv' } });
+  const csvImport = (body: string) => t.call(key, { method: 'POST', url: '/api/v1/products/import', payload: body, headers: { 'content-type': 'text/csv' } });
 
   it('imports a CSV field with a stray quote as text, keeping the rows around it', async () => {
     const res = await csvImport('sku,title\nq-1,Kettle\nq-2,TV 55" screen\nq-3,Toaster\n');
@@ -101,7 +100,12 @@ describe.each(dialects)('hostile input (%s)', (dialect) => {
     expectProblem(await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'a\u0000b' } }), 400, '/title', 'no_nul');
     expectProblem(await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title: 'ok', attributes: { 'k\u0000': 1 } } }), 400, '/attributes/k\u0000', 'no_nul');
     expectProblem(await t.call(key, { method: 'GET', url: '/api/v1/compliance/dpp/products?search=a%00b' }), 400, 'querystring/search', 'no_nul');
-    const huge = await t.call(key, { method: 'POST', url: '/api/v1/products', payload: '{"title":"Big","attributes":{"mass":1e400}}', headers: { 'content-type': 'application/json' } });
+    const huge = await t.call(key, {
+      method: 'POST',
+      url: '/api/v1/products',
+      payload: '{"title":"Big","attributes":{"mass":1e400}}',
+      headers: { 'content-type': 'application/json' },
+    });
     expectProblem(huge, 400, '/attributes/mass', 'finite');
   });
 
@@ -184,11 +188,10 @@ describe.each(dialects)('hostile input (%s)', (dialect) => {
     }
   });
 
-  it('refuses a batch extract that queues nothing (another organisation\'s ids) and writes no task', async () => {
+  it("refuses a batch extract that queues nothing (another organisation's ids) and writes no task", async () => {
     const otherKey = await t.key('hostile-other');
     const theirs = (await t.call(otherKey, { method: 'POST', url: '/api/v1/products', payload: { title: 'Theirs' } })).json().product_id;
-    const countTasks = async () =>
-      Number((await sql<{ n: number }>`select count(*) as n from extraction_tasks`.execute(t.database.db)).rows[0]!.n);
+    const countTasks = async () => Number((await sql<{ n: number }>`select count(*) as n from extraction_tasks`.execute(t.database.db)).rows[0]!.n);
     const before = await countTasks();
     const res = await t.call(key, { method: 'POST', url: '/api/v1/compliance/batch/extract', payload: { product_ids: [theirs] } });
     const body = expectProblem(res, 422);
@@ -209,7 +212,6 @@ describe.each(dialects)('hostile input (%s)', (dialect) => {
     const huge = await send(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(huge).toMatch(/^HTTP\/1\.1 431 [\s\S]*application\/problem\+json[\s\S]*"status":431/);
   });
-
 });
 
 describe('the SQLite file', () => {

@@ -68,9 +68,7 @@ describe.each(dialects)('HTTP basics (%s)', (dialect) => {
   it('serves an OpenAPI 3.1 document describing the routes, and the docs page', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/products', '/api/v1/products/{product_id}', '/api/v1/products/import']),
-    );
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/products', '/api/v1/products/{product_id}', '/api/v1/products/import']));
     expect(doc.paths['/api/v1/products'].post.requestBody.content['application/json'].schema.required).toContain('title');
     const docs = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);

@@ -51,8 +51,7 @@ describe.each(dialects)('/metrics (%s)', (dialect) => {
     expect(res.statusCode, res.body).toBe(200);
     return { res, samples: parse(res.body) };
   };
-  const createProduct = async (title: string) =>
-    (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title } })).json().product_id as string;
+  const createProduct = async (title: string) => (await t.call(key, { method: 'POST', url: '/api/v1/products', payload: { title } })).json().product_id as string;
 
   beforeAll(async () => {
     t = await createTestApp(dialect, { METRICS_TOKEN: TOKEN, EXTRACTION_TIMEOUT_MS: '20000' });

@@ -88,7 +88,10 @@ describe.each(dialects)('the OpenAPI document (%s)', (dialect) => {
         const op = item[method] as Json | undefined;
         if (!op) continue;
         const statuses = Object.keys(op.responses ?? {});
-        expect(statuses.some((s) => /^[23]/.test(s)), `${method} ${route}`).toBe(true);
+        expect(
+          statuses.some((s) => /^[23]/.test(s)),
+          `${method} ${route}`,
+        ).toBe(true);
         for (const s of statuses.filter((x) => Number(x) >= 400)) {
           const types = Object.keys(op.responses[s].content ?? {});
           expect(types.length === 0 || types.includes('application/problem+json'), `${method} ${route} ${s}: ${types}`).toBe(true);

@@ -68,7 +68,10 @@ describe.each(dialects)('rate limits (%s)', (dialect) => {
 
 describe('rate limits behind a trusted proxy', () => {
   it('counts each forwarded client address separately only when TRUST_PROXY says so', async () => {
-    for (const [trust, expected] of [['true', 200], ['false', 429]] as const) {
+    for (const [trust, expected] of [
+      ['true', 200],
+      ['false', 429],
+    ] as const) {
       const t = await createTestApp('sqlite', { ...LIMITS, TRUST_PROXY: trust });
       try {
         const statuses: number[] = [];

@@ -42,7 +42,7 @@ describe.each(dialects)('security headers (%s)', (dialect) => {
     }
   });
 
-  it('keeps the public page\'s own strict CSP and lets public resources be embedded (cross-origin CORP)', async () => {
+  it("keeps the public page's own strict CSP and lets public resources be embedded (cross-origin CORP)", async () => {
     const page = await t.app.inject({ method: 'GET', url: `/01/${gtin}`, headers: { accept: 'text/html' } });
     expect(page.statusCode).toBe(200);
     expectBaseline(page.headers);

@@ -58,7 +58,10 @@ describe.each(dialects)('kill -9 during a batch extraction (%s)', (dialect) => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-crash-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', DEMO_SEED: 'false', JOB_LEASE_MS: '1500', WORKER_CONCURRENCY: '2' } as Record<string, string>;
+    env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, LOG_LEVEL: 'warn', DEMO_SEED: 'false', JOB_LEASE_MS: '1500', WORKER_CONCURRENCY: '2' } as Record<
+      string,
+      string
+    >;
     delete env.DATABASE_URL;
     if (dialect === 'postgres') {
       schema = `crash_${process.pid}_${Date.now()}`;
@@ -107,7 +110,10 @@ describe.each(dialects)('kill -9 during a batch extraction (%s)', (dialect) => {
       expect(up.status).toBe(201);
     }
     let worker = dialect === 'postgres' ? runsJobs() : api;
-    const batch = await http('POST', '/api/v1/compliance/batch/extract', keyOut, { payload: JSON.stringify({ product_ids: ids }), headers: { 'content-type': 'application/json' } });
+    const batch = await http('POST', '/api/v1/compliance/batch/extract', keyOut, {
+      payload: JSON.stringify({ product_ids: ids }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(batch.status).toBe(202);
     expect(batch.json.queued).toBe(50);
     const taskId = batch.json.task_id as string;
@@ -135,10 +141,14 @@ describe.each(dialects)('kill -9 during a batch extraction (%s)', (dialect) => {
       api = worker;
       await waitFor('the restarted API', async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined));
     }
-    const done = await waitFor('the whole batch', async () => {
-      const p = await progress();
-      return p.status === 'completed' ? p : undefined;
-    }, 120_000);
+    const done = await waitFor(
+      'the whole batch',
+      async () => {
+        const p = await progress();
+        return p.status === 'completed' ? p : undefined;
+      },
+      120_000,
+    );
     expect(done.counts).toEqual({ queued: 0, running: 0, completed: 50, failed: 0 });
 
     for (const id of ids) {

@@ -115,7 +115,12 @@ describe.each(dialects)('job queue contract (%s)', (dialect) => {
     // The retry is due after the backoff: bring it forward so the test does not wait.
     worker.start();
     for (let t = 0; t < 100 && seen.length < 6; t++) {
-      await db.updateTable('jobs').set({ run_at: new Date(0).toISOString() }).where('queue', '=', q).where('status', '=', 'queued').execute();
+      await db
+        .updateTable('jobs')
+        .set({ run_at: new Date(0).toISOString() })
+        .where('queue', '=', q)
+        .where('status', '=', 'queued')
+        .execute();
       await new Promise((r) => setTimeout(r, 30));
     }
     await worker.stop();

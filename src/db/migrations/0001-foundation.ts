@@ -43,26 +43,10 @@ export function foundation(dialect: Dialect) {
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
       // One product per GTIN and per external id within an organisation.
-      await db.schema
-        .createIndex('products_org_gtin_uq')
-        .on('products')
-        .columns(['org_id', 'gtin14'])
-        .unique()
-        .where(sql.ref('gtin14'), 'is not', null)
-        .execute();
-      await db.schema
-        .createIndex('products_org_external_uq')
-        .on('products')
-        .columns(['org_id', 'external_id'])
-        .unique()
-        .where(sql.ref('external_id'), 'is not', null)
-        .execute();
+      await db.schema.createIndex('products_org_gtin_uq').on('products').columns(['org_id', 'gtin14']).unique().where(sql.ref('gtin14'), 'is not', null).execute();
+      await db.schema.createIndex('products_org_external_uq').on('products').columns(['org_id', 'external_id']).unique().where(sql.ref('external_id'), 'is not', null).execute();
       // The catalog's default order: most recently updated first, ties by id.
-      await db.schema
-        .createIndex('products_org_updated_idx')
-        .on('products')
-        .columns(['org_id', 'updated_at', 'id'])
-        .execute();
+      await db.schema.createIndex('products_org_updated_idx').on('products').columns(['org_id', 'updated_at', 'id']).execute();
     },
   };
 }

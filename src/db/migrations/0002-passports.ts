@@ -11,19 +11,17 @@ export function passports(dialect: Dialect) {
   return {
     async up(db: Kysely<any>): Promise<void> {
       // Denormalised onto products so the DPP list filters and orders on one table and one index.
-      await db.schema.alterTable('products').addColumn('has_dpp', bool, (c) => c.notNull().defaultTo(sql`false`)).execute();
+      await db.schema
+        .alterTable('products')
+        .addColumn('has_dpp', bool, (c) => c.notNull().defaultTo(sql`false`))
+        .execute();
       await db.schema.alterTable('products').addColumn('dpp_status', 'text').execute();
-      await db.schema.alterTable('products').addColumn('search_text', 'text', (c) => c.notNull().defaultTo('')).execute();
       await db.schema
-        .createIndex('products_org_hasdpp_updated_idx')
-        .on('products')
-        .columns(['org_id', 'has_dpp', 'updated_at', 'id'])
+        .alterTable('products')
+        .addColumn('search_text', 'text', (c) => c.notNull().defaultTo(''))
         .execute();
-      await db.schema
-        .createIndex('products_org_status_updated_idx')
-        .on('products')
-        .columns(['org_id', 'dpp_status', 'updated_at', 'id'])
-        .execute();
+      await db.schema.createIndex('products_org_hasdpp_updated_idx').on('products').columns(['org_id', 'has_dpp', 'updated_at', 'id']).execute();
+      await db.schema.createIndex('products_org_status_updated_idx').on('products').columns(['org_id', 'dpp_status', 'updated_at', 'id']).execute();
 
       await db.schema
         .createTable('compliance_records')
@@ -68,12 +66,7 @@ export function passports(dialect: Dialect) {
         .addColumn('changes', 'text', (c) => c.notNull())
         .execute();
       // One entry per version: a second writer of the same version fails instead of forking history.
-      await db.schema
-        .createIndex('compliance_history_version_uq')
-        .on('compliance_history')
-        .columns(['product_id', 'version'])
-        .unique()
-        .execute();
+      await db.schema.createIndex('compliance_history_version_uq').on('compliance_history').columns(['product_id', 'version']).unique().execute();
 
       await db.schema
         .createTable('passport_publications')

@@ -18,13 +18,7 @@ export function leanProductIndexes(dialect: Dialect) {
     async up(db: Kysely<any>): Promise<void> {
       await db.schema.dropIndex('products_org_gtin_uq').execute();
       await db.schema.dropIndex('products_gtin_idx').execute();
-      await db.schema
-        .createIndex('products_gtin_org_uq')
-        .on('products')
-        .columns(['gtin14', 'org_id'])
-        .unique()
-        .where(sql.ref('gtin14'), 'is not', null)
-        .execute();
+      await db.schema.createIndex('products_gtin_org_uq').on('products').columns(['gtin14', 'org_id']).unique().where(sql.ref('gtin14'), 'is not', null).execute();
 
       await db.schema.dropIndex('products_org_hasdpp_updated_idx').execute();
       await sql`create index products_org_dpp_updated_idx on products (org_id, updated_at, id) where ${hasDpp}`.execute(db);

@@ -21,7 +21,11 @@ export function passportMissingFields(dialect: Dialect) {
       // its values are written in one here: a process killed halfway leaves neither.
       if (db.isTransaction) await fill(db as Transaction<any>);
       else await db.transaction().execute(fill);
-      if (dialect === 'postgres') await db.schema.alterTable('compliance_records').alterColumn('missing_fields', (c) => c.setNotNull()).execute();
+      if (dialect === 'postgres')
+        await db.schema
+          .alterTable('compliance_records')
+          .alterColumn('missing_fields', (c) => c.setNotNull())
+          .execute();
     },
   };
 }

@@ -11,7 +11,11 @@ export function createAccessRepository(db: Kysely<Schema>) {
     },
 
     async insertOrganisation(row: OrganisationRow): Promise<void> {
-      await db.insertInto('organisations').values(row).onConflict((oc) => oc.column('slug').doNothing()).execute();
+      await db
+        .insertInto('organisations')
+        .values(row)
+        .onConflict((oc) => oc.column('slug').doNothing())
+        .execute();
     },
 
     countOrganisations(): Promise<number> {
@@ -35,12 +39,7 @@ export function createAccessRepository(db: Kysely<Schema>) {
     },
 
     async revokeKey(id: string, at: string): Promise<boolean> {
-      const r = await db
-        .updateTable('api_keys')
-        .set({ revoked_at: at })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      const r = await db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
 

@@ -88,10 +88,7 @@ export function createAccessService(db: Kysely<Schema>, options: AccessServiceOp
   const repo = createAccessRepository(db);
   const postgres = dialectOf(db) === 'postgres';
   const feed = postgres ? options.keyChanges : undefined;
-  const keys = createKeyCache<CachedKey>(
-    postgres ? (feed ? changedSince(feed) : () => false) : sqliteChangeWatcher(db),
-    feed ? { live: feed.live } : {},
-  );
+  const keys = createKeyCache<CachedKey>(postgres ? (feed ? changedSince(feed) : () => false) : sqliteChangeWatcher(db), feed ? { live: feed.live } : {});
 
   /**
    * Runs a change to keys in a transaction (`trx`, which its audit event is written with); on

@@ -7,7 +7,12 @@ const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union(
 export const AuditQuery = Type.Object(
   {
     ...PageParams,
-    action: Type.Optional(Type.Union(AUDIT_ACTIONS.map((a) => Type.Literal(a)), { description: 'only events of this action' })),
+    action: Type.Optional(
+      Type.Union(
+        AUDIT_ACTIONS.map((a) => Type.Literal(a)),
+        { description: 'only events of this action' },
+      ),
+    ),
     target_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'only events about this product, passport (its product id), document or key id' })),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'events at or after this time' })),
     until: Type.Optional(Type.String({ format: 'date-time', description: 'events before this time' })),

@@ -73,7 +73,11 @@ export function createAuditService(db: Kysely<Schema>) {
           .limit(perPage)
           .offset((page - 1) * perPage)
           .execute(),
-        filtered(db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string | number>().as('n')), orgId, filters).executeTakeFirstOrThrow(),
+        filtered(
+          db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string | number>().as('n')),
+          orgId,
+          filters,
+        ).executeTakeFirstOrThrow(),
       ]);
       return { items: rows.map(toAuditEvent), total: Number(count.n), page, per_page: perPage };
     },

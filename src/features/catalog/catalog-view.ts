@@ -47,9 +47,7 @@ export function createCatalogView(db: Kysely<Schema>, dialect: Dialect, results:
       else {
         const words = foldForSearch(query.search).split(' ').filter(Boolean).slice(0, 10);
         if (words.length === 0) {
-          throw errors.validation('search has no words to look for.', [
-            { field: 'querystring/search', rule: 'words', message: 'must contain a letter or digit' },
-          ]);
+          throw errors.validation('search has no words to look for.', [{ field: 'querystring/search', rule: 'words', message: 'must contain a letter or digit' }]);
         }
         filter.search = { words };
       }

@@ -50,8 +50,13 @@ export function createListRepository(db: Db, dialect: Dialect) {
       // The count stops at EXACT_TOTAL_UP_TO + 1 matches: a common word must not make every first
       // page read all its matches (the FTS5-only count of a single-tenant SQLite install is cheap and exact).
       const capped = async () => {
-        const matches = base(sqliteSearch).select(sql<number>`1`.as('one')).limit(EXACT_TOTAL_UP_TO + 1);
-        const r = await db.selectFrom(matches.as('m')).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow();
+        const matches = base(sqliteSearch)
+          .select(sql<number>`1`.as('one'))
+          .limit(EXACT_TOTAL_UP_TO + 1);
+        const r = await db
+          .selectFrom(matches.as('m'))
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .executeTakeFirstOrThrow();
         return Number(r.n);
       };
       let total: number | undefined;
@@ -78,11 +83,7 @@ export function createListRepository(db: Db, dialect: Dialect) {
     /** has_unpublished_changes for a page of products. */
     async unpublishedFlags(productIds: string[]) {
       if (productIds.length === 0) return new Map<string, boolean>();
-      const rows = await db
-        .selectFrom('compliance_records')
-        .select(['product_id', 'has_unpublished_changes'])
-        .where('product_id', 'in', productIds)
-        .execute();
+      const rows = await db.selectFrom('compliance_records').select(['product_id', 'has_unpublished_changes']).where('product_id', 'in', productIds).execute();
       return new Map(rows.map((r) => [r.product_id, r.has_unpublished_changes === true || r.has_unpublished_changes === 1]));
     },
   };

@@ -13,11 +13,19 @@ export interface CatalogRoutesOptions {
 export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = async (app, { catalog }) => {
   const tags = ['Compliance & DPP'];
 
-  app.get('/compliance/dpp/stats', {
-    schema: { tags, summary: 'DPP coverage statistics', response: { 200: StatsResult, ...ProblemResponses } },
-  }, async (request, reply) => sendJson(reply, await catalog.stats(principalOf(request).orgId)));
+  app.get(
+    '/compliance/dpp/stats',
+    {
+      schema: { tags, summary: 'DPP coverage statistics', response: { 200: StatsResult, ...ProblemResponses } },
+    },
+    async (request, reply) => sendJson(reply, await catalog.stats(principalOf(request).orgId)),
+  );
 
-  app.get('/compliance/dpp/products', {
-    schema: { tags, summary: 'List products with their DPP status', querystring: ListQuery, response: { 200: ListResult, ...ProblemResponses } },
-  }, async (request, reply) => sendJson(reply, await catalog.list(principalOf(request).orgId, request.query)));
+  app.get(
+    '/compliance/dpp/products',
+    {
+      schema: { tags, summary: 'List products with their DPP status', querystring: ListQuery, response: { 200: ListResult, ...ProblemResponses } },
+    },
+    async (request, reply) => sendJson(reply, await catalog.list(principalOf(request).orgId, request.query)),
+  );
 };

@@ -13,14 +13,7 @@ export function createDocumentRepository(db: Db) {
       return db.selectFrom('documents').selectAll().where('product_id', '=', productId).where('sha256', '=', sha256).executeTakeFirst();
     },
     listForProduct(orgId: string, productId: string): Promise<DocumentRow[]> {
-      return db
-        .selectFrom('documents')
-        .selectAll()
-        .where('org_id', '=', orgId)
-        .where('product_id', '=', productId)
-        .orderBy('created_at')
-        .orderBy('id')
-        .execute();
+      return db.selectFrom('documents').selectAll().where('org_id', '=', orgId).where('product_id', '=', productId).orderBy('created_at').orderBy('id').execute();
     },
     async insert(row: DocumentRow): Promise<void> {
       await db.insertInto('documents').values(row).execute();

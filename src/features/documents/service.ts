@@ -29,7 +29,10 @@ export type Asset = ReturnType<typeof toAsset>;
 /** Keeps a file name displayable and safe in a Content-Disposition header. */
 function cleanFilename(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(0, 255);
+  const clean = base
+    .replace(/[\u0000-\u001f\u007f"]/g, '')
+    .trim()
+    .slice(0, 255);
   return clean || 'document';
 }
 

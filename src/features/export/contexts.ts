@@ -54,10 +54,7 @@ export interface RemoteDocument {
  * so expansion never reaches the network. jsonld is not imported here (it is a devDependency):
  * the loader only returns plain `{contextUrl, document, documentUrl}` objects.
  */
-export function localDocumentLoader(
-  baseUrl: string,
-  extra: Readonly<Record<string, ContextDocument>> = {},
-): (url: string) => Promise<RemoteDocument> {
+export function localDocumentLoader(baseUrl: string, extra: Readonly<Record<string, ContextDocument>> = {}): (url: string) => Promise<RemoteDocument> {
   const documents = new Map<string, ContextDocument>(Object.entries({ ...UPSTREAM_CONTEXTS, ...extra }));
   for (const [path, document] of Object.entries(CONTEXT_PATHS)) documents.set(`${baseUrl}${path}`, document);
   return async (url: string) => {

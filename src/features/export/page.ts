@@ -38,9 +38,22 @@ function formatDate(iso: string, lang: Lang): string {
 
 function layout(lang: Lang, title: string, body: SafeHtml, t: Strings, selfPath: string): string {
   const others = LANGUAGES.filter((l) => l !== lang);
-  return `<!doctype html>${html`<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${title}</title><style>${new SafeHtml(CSS)}</style></head><body>${body}<footer><nav aria-label="${t.language}">${others.map(
-    (l) => html`<a href="${selfPath}?lang=${l}" hreflang="${l}" lang="${l}">${l.toUpperCase()}</a>`,
-  )}</nav></footer></body></html>`.html}`;
+  return `<!doctype html>${
+    html`<html lang="${lang}">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <title>${title}</title>
+        <style>
+          ${new SafeHtml(CSS)}
+        </style>
+      </head>
+      <body>
+        ${body}
+        <footer><nav aria-label="${t.language}">${others.map((l) => html`<a href="${selfPath}?lang=${l}" hreflang="${l}" lang="${l}">${l.toUpperCase()}</a>`)}</nav></footer>
+      </body>
+    </html>`.html
+  }`;
 }
 
 /**
@@ -51,44 +64,114 @@ export function renderPassportPage(input: ExportInput, lang: Lang, selfPath: str
   const t = strings(lang);
   const p = input.passport;
   const env = p.environmental;
-  const body = html`<header><p>${t.title}</p><h1>${p.product_name ?? ''}</h1></header><main>
-<section aria-labelledby="s-product"><h2 id="s-product">${t.product}</h2><dl>
-<dt>${t.manufacturer}</dt><dd>${p.manufacturer ?? t.unknown}</dd>
-${p.country_of_origin ? html`<dt>${t.countryOfOrigin}</dt><dd>${countryName(p.country_of_origin, lang)}</dd>` : ''}
-${input.gtin14 ? html`<dt>${t.gtin}</dt><dd>${input.gtin14}</dd>` : ''}
-${input.publishedVersion ? html`<dt>${t.version}</dt><dd>${input.publishedVersion}</dd>` : ''}
-${input.publishedAt ? html`<dt>${t.published}</dt><dd><time datetime="${input.publishedAt}">${formatDate(input.publishedAt, lang)}</time></dd>` : ''}
-</dl></section>
-<section aria-labelledby="s-materials"><h2 id="s-materials">${t.materials}</h2>${
-    p.materials.length
-      ? p.materials.map(
-          (m) => html`<div class="mat"><span>${m.name}</span><span>${formatNumber(m.percentage, lang)} %</span><meter min="0" max="100" value="${m.percentage}" aria-label="${m.name}">${m.percentage} %</meter></div>`,
-        )
-      : html`<p class="muted">${t.none}</p>`
-  }</section>
-<section aria-labelledby="s-carbon"><h2 id="s-carbon">${t.carbon}</h2>${
-    p.carbon_footprint_kg === null
-      ? html`<p class="muted">${t.unknown}</p>`
-      : html`<p><span class="big">${formatNumber(p.carbon_footprint_kg, lang)}</span> <span class="muted">${t.carbonUnit}</span></p>`
-  }${p.recyclability_score ? html`<dl><dt>${t.recyclability}</dt><dd>${p.recyclability_score}</dd></dl>` : ''}</section>
-<section aria-labelledby="s-certs" id="certifications"><h2 id="s-certs">${t.certifications}</h2>${
-    p.certifications.length ? html`<ul>${p.certifications.map((c) => html`<li class="cert">${c}</li>`)}</ul>` : html`<p class="muted">${t.none}</p>`
-  }</section>
-<section aria-labelledby="s-env" id="environment"><h2 id="s-env">${t.environment}</h2><dl>
-<dt>${t.ce}</dt><dd>${yesNo(env.ce_marked, t)}</dd>
-<dt>${t.rohs}</dt><dd>${yesNo(env.rohs_compliant, t)}</dd>
-<dt>${t.reach}</dt><dd>${yesNo(env.reach_compliant, t)}</dd>
-<dt>${t.weee}</dt><dd>${env.weee_category ? weeeCategoryName(env.weee_category, lang) : t.unknown}</dd>
-<dt>${t.energy}</dt><dd>${env.energy_class ?? t.unknown}</dd>
-<dt>${t.recyclable}</dt><dd>${yesNo(env.recyclable, t)}</dd>
-<dt>${t.substances}</dt><dd>${
-    env.hazardous_substances.length
-      ? html`<ul>${env.hazardous_substances.map((s) => html`<li>${s.name}${s.cas_number ? html` (CAS ${s.cas_number})` : ''}${s.concentration_pct !== null ? html` — ${formatNumber(s.concentration_pct, lang)} %` : ''}</li>`)}</ul>`
-      : t.none
-  }</dd></dl></section>
-<section aria-labelledby="s-eol"><h2 id="s-eol">${t.endOfLife}</h2><p>${p.end_of_life_instructions ?? t.unknown}</p></section>
-<p class="muted"><a href="${selfPath}?format=jsonld" type="application/ld+json">${t.machineReadable}</a></p>
-</main>`;
+  const body = html`<header>
+      <p>${t.title}</p>
+      <h1>${p.product_name ?? ''}</h1>
+    </header>
+    <main>
+      <section aria-labelledby="s-product">
+        <h2 id="s-product">${t.product}</h2>
+        <dl>
+          <dt>${t.manufacturer}</dt>
+          <dd>${p.manufacturer ?? t.unknown}</dd>
+          ${
+            p.country_of_origin
+              ? html`<dt>${t.countryOfOrigin}</dt>
+                  <dd>${countryName(p.country_of_origin, lang)}</dd>`
+              : ''
+          }
+          ${
+            input.gtin14
+              ? html`<dt>${t.gtin}</dt>
+                  <dd>${input.gtin14}</dd>`
+              : ''
+          }
+          ${
+            input.publishedVersion
+              ? html`<dt>${t.version}</dt>
+                  <dd>${input.publishedVersion}</dd>`
+              : ''
+          }
+          ${
+            input.publishedAt
+              ? html`<dt>${t.published}</dt>
+                  <dd><time datetime="${input.publishedAt}">${formatDate(input.publishedAt, lang)}</time></dd>`
+              : ''
+          }
+        </dl>
+      </section>
+      <section aria-labelledby="s-materials">
+        <h2 id="s-materials">${t.materials}</h2>
+        ${
+          p.materials.length
+            ? p.materials.map(
+                (m) =>
+                  html`<div class="mat">
+                    <span>${m.name}</span><span>${formatNumber(m.percentage, lang)} %</span
+                    ><meter min="0" max="100" value="${m.percentage}" aria-label="${m.name}">${m.percentage} %</meter>
+                  </div>`,
+              )
+            : html`<p class="muted">${t.none}</p>`
+        }
+      </section>
+      <section aria-labelledby="s-carbon">
+        <h2 id="s-carbon">${t.carbon}</h2>
+        ${
+          p.carbon_footprint_kg === null
+            ? html`<p class="muted">${t.unknown}</p>`
+            : html`<p><span class="big">${formatNumber(p.carbon_footprint_kg, lang)}</span> <span class="muted">${t.carbonUnit}</span></p>`
+        }${
+          p.recyclability_score
+            ? html`<dl>
+                <dt>${t.recyclability}</dt>
+                <dd>${p.recyclability_score}</dd>
+              </dl>`
+            : ''
+        }
+      </section>
+      <section aria-labelledby="s-certs" id="certifications">
+        <h2 id="s-certs">${t.certifications}</h2>
+        ${
+          p.certifications.length
+            ? html`<ul>
+                ${p.certifications.map((c) => html`<li class="cert">${c}</li>`)}
+              </ul>`
+            : html`<p class="muted">${t.none}</p>`
+        }
+      </section>
+      <section aria-labelledby="s-env" id="environment">
+        <h2 id="s-env">${t.environment}</h2>
+        <dl>
+          <dt>${t.ce}</dt>
+          <dd>${yesNo(env.ce_marked, t)}</dd>
+          <dt>${t.rohs}</dt>
+          <dd>${yesNo(env.rohs_compliant, t)}</dd>
+          <dt>${t.reach}</dt>
+          <dd>${yesNo(env.reach_compliant, t)}</dd>
+          <dt>${t.weee}</dt>
+          <dd>${env.weee_category ? weeeCategoryName(env.weee_category, lang) : t.unknown}</dd>
+          <dt>${t.energy}</dt>
+          <dd>${env.energy_class ?? t.unknown}</dd>
+          <dt>${t.recyclable}</dt>
+          <dd>${yesNo(env.recyclable, t)}</dd>
+          <dt>${t.substances}</dt>
+          <dd>
+            ${
+              env.hazardous_substances.length
+                ? html`<ul>
+                    ${env.hazardous_substances.map((s) => html`<li>${s.name}${s.cas_number ? html` (CAS ${s.cas_number})` : ''}${s.concentration_pct !== null ? html` — ${formatNumber(s.concentration_pct, lang)} %` : ''}</li>`)}
+                  </ul>`
+                : t.none
+            }
+          </dd>
+        </dl>
+      </section>
+      <section aria-labelledby="s-eol">
+        <h2 id="s-eol">${t.endOfLife}</h2>
+        <p>${p.end_of_life_instructions ?? t.unknown}</p>
+      </section>
+      <p class="muted"><a href="${selfPath}?format=jsonld" type="application/ld+json">${t.machineReadable}</a></p>
+    </main>`;
   return layout(lang, `${p.product_name ?? ''} — ${t.title}`, body, t, selfPath);
 }
 
@@ -96,6 +179,12 @@ ${input.publishedAt ? html`<dt>${t.published}</dt><dd><time datetime="${input.pu
 export function renderMessagePage(lang: Lang, kind: 'notFound' | 'badRequest', selfPath: string): string {
   const t = strings(lang);
   const title = kind === 'notFound' ? t.notFound : t.badRequest;
-  const body = html`<header><p>${t.title}</p><h1>${title}</h1></header><main><section><p>${kind === 'notFound' ? t.notFoundDetail : t.badRequest}</p></section></main>`;
+  const body = html`<header>
+      <p>${t.title}</p>
+      <h1>${title}</h1>
+    </header>
+    <main>
+      <section><p>${kind === 'notFound' ? t.notFoundDetail : t.badRequest}</p></section>
+    </main>`;
   return layout(lang, title, body, t, selfPath);
 }

@@ -51,7 +51,12 @@ function wanted(request: PublicRequest): Wanted {
 function typesOnly(request: FastifyRequest): { headers: { accept: string } } {
   const accept = String(request.headers.accept ?? '*/*')
     .split(',')
-    .map((range) => range.split(';').filter((part, i) => i === 0 || /^\s*q\s*=/i.test(part)).join(';'))
+    .map((range) =>
+      range
+        .split(';')
+        .filter((part, i) => i === 0 || /^\s*q\s*=/i.test(part))
+        .join(';'),
+    )
     .join(',');
   return { headers: { accept } };
 }
@@ -63,22 +68,20 @@ function acceptedTypes(request: FastifyRequest): string[] {
 
 /** CORS for every resolver answer: the resolver is public and called from other origins' pages and apps. */
 function cors(reply: FastifyReply) {
-  return reply
-    .header('access-control-allow-origin', '*')
-    .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
-    .header('access-control-allow-headers', 'Accept, Accept-Language')
-    .header('access-control-expose-headers', 'Location, Link')
-    // Passports, their QR codes and JSON-LD are meant to be embedded and fetched from any site.
-    .header('cross-origin-resource-policy', 'cross-origin');
+  return (
+    reply
+      .header('access-control-allow-origin', '*')
+      .header('access-control-allow-methods', 'GET, HEAD, OPTIONS')
+      .header('access-control-allow-headers', 'Accept, Accept-Language')
+      .header('access-control-expose-headers', 'Location, Link')
+      // Passports, their QR codes and JSON-LD are meant to be embedded and fetched from any site.
+      .header('cross-origin-resource-policy', 'cross-origin')
+  );
 }
 
 /** Headers every public HTML answer carries: a strict CSP and no sniffing, framing or referrer leaks. */
 function htmlHeaders(reply: FastifyReply) {
-  return reply
-    .header('content-security-policy', PAGE_CSP)
-    .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
-    .type('text/html; charset=utf-8');
+  return reply.header('content-security-policy', PAGE_CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8');
 }
 
 /**
@@ -123,7 +126,10 @@ function answer(request: PublicRequest, reply: FastifyReply, { anchor, passport,
   if (sameAs) links.push(`<${sameAs}>; rel="owl:sameAs"`);
   if (!passport) {
     if (links.length) reply.header('link', links.join(', '));
-    if (kind === 'html' && !request.query.linkType) return htmlHeaders(reply).code(404).send(renderMessagePage(lang, 'notFound', selfPath));
+    if (kind === 'html' && !request.query.linkType)
+      return htmlHeaders(reply)
+        .code(404)
+        .send(renderMessagePage(lang, 'notFound', selfPath));
     return sendProblem(reply, errors.notFound('Passport', 'There is no published passport at this address.').toProblem(selfPath));
   }
   const uri = passportUri(passport.baseUrl, passport.productId, passport.gtin14);
@@ -182,8 +188,14 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
       },
     },
     307: { description: 'Redirect to the link of the requested linkType', type: 'null' },
-    400: { description: 'Not a valid Digital Link (check digit, qualifiers, characters)', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } }, 'text/html': { schema: { type: 'string' } } } },
-    404: { description: 'No published passport here, or no link of the requested type', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } }, 'text/html': { schema: { type: 'string' } } } },
+    400: {
+      description: 'Not a valid Digital Link (check digit, qualifiers, characters)',
+      content: { 'application/problem+json': { schema: { $ref: 'Problem#' } }, 'text/html': { schema: { type: 'string' } } },
+    },
+    404: {
+      description: 'No published passport here, or no link of the requested type',
+      content: { 'application/problem+json': { schema: { $ref: 'Problem#' } }, 'text/html': { schema: { type: 'string' } } },
+    },
   };
   const schema = (summary: string, params?: ReturnType<typeof Type.Object>) => ({
     tags,
@@ -204,7 +216,9 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     cors(reply);
     if (wanted(request) === 'html' && !request.query.linkType) {
       const lang = negotiateLanguage(request.query.lang, request.headers['accept-language']);
-      return htmlHeaders(reply).code(400).send(renderMessagePage(lang, 'badRequest', request.url.split('?')[0]!));
+      return htmlHeaders(reply)
+        .code(400)
+        .send(renderMessagePage(lang, 'badRequest', request.url.split('?')[0]!));
     }
     throw error;
   };
@@ -213,9 +227,13 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
   const resolveGtin = async (request: PublicRequest, reply: FastifyReply, segment: string, rest: string[], sameAs?: string) => {
     const gtin = gtinFromDigitalLink(segment);
     if (!gtin) {
-      return badLink(request, reply, errors.validation(`"${segment}" is not a GTIN-14 with a valid check digit.`, [
-        { field: 'params/gtin', rule: 'gtin14', message: 'must be 14 digits with a valid GS1 check digit' },
-      ]));
+      return badLink(
+        request,
+        reply,
+        errors.validation(`"${segment}" is not a GTIN-14 with a valid check digit.`, [
+          { field: 'params/gtin', rule: 'gtin14', message: 'must be 14 digits with a valid GS1 check digit' },
+        ]),
+      );
     }
     let qualifiers: GtinQualifiers;
     try {
@@ -233,26 +251,21 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     const request = req as PublicRequest;
     return resolveGtin(request, reply, (request.params as { gtin: string }).gtin, []);
   });
-  resolverRoute(
-    '/01/:gtin/*',
-    'Resolve a GS1 Digital Link with key qualifiers: /22/{cpv}, /10/{lot}, /21/{serial} in that order, or /235/{tpx}',
-    undefined,
-    (req, reply) => {
-      const request = req as PublicRequest;
-      const params = request.params as { gtin: string };
-      // Segments are split on the raw path, then decoded: a value may hold an encoded "/" (%2F). A
-      // trailing slash is the same URI (GS1: the same answer with or without it); an empty segment inside is not.
-      const raw = request.url.split('?')[0]!.split('/').slice(3);
-      if (raw.at(-1) === '') raw.pop();
-      let rest: string[];
-      try {
-        rest = raw.map((segment) => decodeURIComponent(segment));
-      } catch {
-        rest = ['%'];
-      }
-      return resolveGtin(request, reply, params.gtin, rest);
-    },
-  );
+  resolverRoute('/01/:gtin/*', 'Resolve a GS1 Digital Link with key qualifiers: /22/{cpv}, /10/{lot}, /21/{serial} in that order, or /235/{tpx}', undefined, (req, reply) => {
+    const request = req as PublicRequest;
+    const params = request.params as { gtin: string };
+    // Segments are split on the raw path, then decoded: a value may hold an encoded "/" (%2F). A
+    // trailing slash is the same URI (GS1: the same answer with or without it); an empty segment inside is not.
+    const raw = request.url.split('?')[0]!.split('/').slice(3);
+    if (raw.at(-1) === '') raw.pop();
+    let rest: string[];
+    try {
+      rest = raw.map((segment) => decodeURIComponent(segment));
+    } catch {
+      rest = ['%'];
+    }
+    return resolveGtin(request, reply, params.gtin, rest);
+  });
 
   resolverRoute('/dpp/:product_id', 'Passport of a product without a valid GTIN', Type.Object({ product_id: Type.String({ format: 'uuid' }) }), async (req, reply) => {
     const request = req as PublicRequest;

@@ -20,9 +20,7 @@ export interface QrOptions {
  */
 export async function renderQr(uri: string, options: QrOptions): Promise<Buffer | string> {
   const common = { errorCorrectionLevel: options.ecc, margin: options.margin, width: options.size };
-  return options.format === 'svg'
-    ? QRCode.toString(uri, { ...common, type: 'svg' })
-    : QRCode.toBuffer(uri, { ...common, type: 'png' });
+  return options.format === 'svg' ? QRCode.toString(uri, { ...common, type: 'svg' }) : QRCode.toBuffer(uri, { ...common, type: 'png' });
 }
 
 /** Marks a QR render worker's `workerData`. */

@@ -34,12 +34,7 @@ export function createExportRepository(db: Kysely<Schema>) {
     },
 
     findPublication(productId: string, version: number) {
-      return db
-        .selectFrom('passport_publications')
-        .selectAll()
-        .where('product_id', '=', productId)
-        .where('published_version', '=', version)
-        .executeTakeFirst();
+      return db.selectFrom('passport_publications').selectAll().where('product_id', '=', productId).where('published_version', '=', version).executeTakeFirst();
     },
 
     /** The published versions of a product's passport the public may see (none withdrawn), oldest first. */

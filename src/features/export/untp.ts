@@ -31,13 +31,7 @@ interface RegulationRef {
   topic: ConformityTopic;
 }
 
-type ConformityTopic =
-  | 'environment.energy'
-  | 'environment.emissions'
-  | 'environment.waste'
-  | 'environment.deforestation'
-  | 'circularity.design'
-  | 'governance.compliance';
+type ConformityTopic = 'environment.energy' | 'environment.emissions' | 'environment.waste' | 'environment.deforestation' | 'circularity.design' | 'governance.compliance';
 
 /** EU acts behind the environmental flags, with their ELI identifiers. */
 const REGULATIONS = {

@@ -20,9 +20,7 @@ const TARGETS: Partial<Record<keyof ExtractionResult, Field>> = {
 };
 
 /** Where the value that was kept came from, so a reviewer can look at it. */
-export type KeptSource =
-  | { type: 'person' | 'import'; source: string }
-  | { type: 'extraction'; extraction_id: string; document_name: string | null; authority: Authority };
+export type KeptSource = { type: 'person' | 'import'; source: string } | { type: 'extraction'; extraction_id: string; document_name: string | null; authority: Authority };
 
 export interface Conflict {
   field: string;
@@ -87,7 +85,13 @@ function patchFrom(result: ExtractionResult, threshold: number, authority: Autho
 
 /** The extractions the current values came from: their authority and document, read under the product's lock. */
 async function sourceExtractions(trx: Transaction<Schema>, sources: Readonly<Record<string, string>>) {
-  const ids = [...new Set(Object.values(sources).filter((s) => s.startsWith('extraction:')).map((s) => s.slice('extraction:'.length)))];
+  const ids = [
+    ...new Set(
+      Object.values(sources)
+        .filter((s) => s.startsWith('extraction:'))
+        .map((s) => s.slice('extraction:'.length)),
+    ),
+  ];
   const found = new Map<string, { authority: Authority; documentName: string | null }>();
   if (!ids.length) return found;
   const rows = await trx
@@ -112,12 +116,7 @@ async function sourceExtractions(trx: Transaction<Schema>, sources: Readonly<Rec
  * Every value not applied is reported as a conflict naming the kept value's real source.
  * Applied values record `extraction:<id>` as their source (shown in the history).
  */
-export async function applyExtraction(
-  compliance: ComplianceService,
-  target: ApplyTarget,
-  result: ExtractionResult,
-  threshold: number,
-): Promise<ApplyOutcome> {
+export async function applyExtraction(compliance: ComplianceService, target: ApplyTarget, result: ExtractionResult, threshold: number): Promise<ApplyOutcome> {
   const authority = target.authority ?? 'technical_document';
   // Keyed by field: a retried transaction calls mayWrite again.
   const conflicts = new Map<string, Conflict>();
@@ -137,7 +136,12 @@ export async function applyExtraction(
       const same = JSON.stringify(current) === JSON.stringify(patch[field]);
       if (!mayClaim(authority, field)) {
         if (!same) {
-          conflicts.set(field, { field, extracted: patch[field], current: current ?? null, reason: `not applied: ${AUTHORITY_LABEL[authority]} speaks for a component, not the whole product` });
+          conflicts.set(field, {
+            field,
+            extracted: patch[field],
+            current: current ?? null,
+            reason: `not applied: ${AUTHORITY_LABEL[authority]} speaks for a component, not the whole product`,
+          });
         }
         return false;
       }

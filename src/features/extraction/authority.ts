@@ -23,7 +23,15 @@ export const AUTHORITY_LABEL: Record<Authority, string> = {
  * Fields that describe the product as a whole. A component statement never sets them: its
  * "manufacturer" is the component's maker, its footprint or origin the component's.
  */
-export const PRODUCT_LEVEL_FIELDS: ReadonlySet<string> = new Set(['manufacturer', 'country_of_origin', 'energy_class', 'carbon_footprint_kg', 'weee_category', 'materials', 'ce_marked']);
+export const PRODUCT_LEVEL_FIELDS: ReadonlySet<string> = new Set([
+  'manufacturer',
+  'country_of_origin',
+  'energy_class',
+  'carbon_footprint_kg',
+  'weee_category',
+  'materials',
+  'ce_marked',
+]);
 
 /**
  * The authority of a document: from the kind the uploader gave it when it says (a declaration of

@@ -77,7 +77,12 @@ export const KEY_FIELDS = ['ce_marked', 'rohs_compliant', 'reach_compliant', 'we
 
 const LIST_FIELDS = new Set<FieldName>(['certifications', 'directives', 'standards', 'materials']);
 
-const fold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+const fold = (s: string) =>
+  s
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 
 /** The expected value of a field from a label record; null = the document does not say; undefined = not labelled. */
 export function expectedValue(fields: Record<string, unknown>, name: FieldName): unknown {
@@ -200,7 +205,13 @@ export function scoreField(name: FieldName, expected: unknown, extracted: unknow
 
 async function resolveDocument(dir: string, file: string): Promise<string | undefined> {
   for (const candidate of [path.join(dir, file), path.join(dir, 'docs', file)]) {
-    if (await fs.stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
+    if (
+      await fs.stat(candidate).then(
+        (s) => s.isFile(),
+        () => false,
+      )
+    )
+      return candidate;
   }
   return undefined;
 }
@@ -263,13 +274,25 @@ export async function evaluate(
       wrong: sum((s) => s.wrong),
       missed: sum((s) => s.missed),
       labelled: sum((s) => s.labelled),
-      precision: ratio(sum((s) => s.correct), sum((s) => s.correct + s.wrong)),
-      recall: ratio(sum((s) => s.correct), sum((s) => s.labelled)),
+      precision: ratio(
+        sum((s) => s.correct),
+        sum((s) => s.correct + s.wrong),
+      ),
+      recall: ratio(
+        sum((s) => s.correct),
+        sum((s) => s.labelled),
+      ),
     },
     key: {
       fields: KEY_FIELDS,
-      precision: ratio(sum((s) => s.correct, KEY_FIELDS), sum((s) => s.correct + s.wrong, KEY_FIELDS)),
-      recall: ratio(sum((s) => s.correct, KEY_FIELDS), sum((s) => s.labelled, KEY_FIELDS)),
+      precision: ratio(
+        sum((s) => s.correct, KEY_FIELDS),
+        sum((s) => s.correct + s.wrong, KEY_FIELDS),
+      ),
+      recall: ratio(
+        sum((s) => s.correct, KEY_FIELDS),
+        sum((s) => s.labelled, KEY_FIELDS),
+      ),
     },
   };
 }
@@ -285,10 +308,25 @@ export function formatEvaluation(report: EvaluationReport): string {
   const head = ['field', 'labelled', 'correct', 'wrong', '(spurious)', 'missed', 'precision', 'recall', 'item P', 'item R'];
   const rows = FIELD_NAMES.map((n) => {
     const s = report.fields[n];
-    return [n, s.labelled, s.correct, s.wrong, s.spurious, s.missed, pct(s.precision), pct(s.recall), s.items ? pct(s.items.precision) : '', s.items ? pct(s.items.recall) : ''].map(String);
+    return [
+      n,
+      s.labelled,
+      s.correct,
+      s.wrong,
+      s.spurious,
+      s.missed,
+      pct(s.precision),
+      pct(s.recall),
+      s.items ? pct(s.items.precision) : '',
+      s.items ? pct(s.items.recall) : '',
+    ].map(String);
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ''];
   const scored = report.documents.filter((d) => d.status === 'scored').length;
   out.push(`documents: ${scored} scored, ${report.documents.length - scored} not scored`);

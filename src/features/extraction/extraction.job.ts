@@ -101,12 +101,19 @@ export function extractionJob(deps: ExtractionJobDeps): JobHandler {
     }
     // Stored before applying: another document's job deciding under the product's lock reads it.
     await repo.update(extractionId, { authority });
-    const outcome = await failOnLastAttempt(repo, extractionId, job.attempts >= job.max_attempts, () => applyExtraction(
-      deps.compliance,
-      { orgId: extraction.org_id, productId: extraction.product_id, extractionId, authority, documentName: document.filename },
-      result,
-      deps.applyThreshold,
-    ), () => finished('failed'));
+    const outcome = await failOnLastAttempt(
+      repo,
+      extractionId,
+      job.attempts >= job.max_attempts,
+      () =>
+        applyExtraction(
+          deps.compliance,
+          { orgId: extraction.org_id, productId: extraction.product_id, extractionId, authority, documentName: document.filename },
+          result,
+          deps.applyThreshold,
+        ),
+      () => finished('failed'),
+    );
     await repo.update(extractionId, {
       status: 'completed',
       fields: JSON.stringify(result),

@@ -42,11 +42,7 @@ export function createExtractionRepository(db: Db) {
         .select(['extractions.product_id', 'extractions.asset_id', 'extractions.status', 'extractions.error', 'jobs.status as job_status', 'jobs.last_error'])
         .where('extractions.task_id', '=', taskId)
         .execute();
-      return rows.map((r) =>
-        r.job_status === 'failed' && (r.status === 'queued' || r.status === 'running')
-          ? { ...r, status: 'failed', error: r.error ?? r.last_error }
-          : r,
-      );
+      return rows.map((r) => (r.job_status === 'failed' && (r.status === 'queued' || r.status === 'running') ? { ...r, status: 'failed', error: r.error ?? r.last_error } : r));
     },
   };
 }

@@ -14,10 +14,9 @@ export const BatchQueued = Type.Object(
     status: Type.String({ description: 'queued' }),
     message: Type.String(),
     provider: Type.String(),
-    rejected: Type.Array(
-      Type.Object({ product_id: Type.String(), reason: Type.String({ description: 'not_found or no_documents' }) }, Open),
-      { description: 'products not queued, and why' },
-    ),
+    rejected: Type.Array(Type.Object({ product_id: Type.String(), reason: Type.String({ description: 'not_found or no_documents' }) }, Open), {
+      description: 'products not queued, and why',
+    }),
   },
   Open,
 );
@@ -33,10 +32,7 @@ export const QueuedProducts = Type.Object(
   Open,
 );
 
-export const QueuedDocument = Type.Object(
-  { product_id: Type.String(), asset_id: Type.String(), status: Type.String(), task_id: Type.String() },
-  Open,
-);
+export const QueuedDocument = Type.Object({ product_id: Type.String(), asset_id: Type.String(), status: Type.String(), task_id: Type.String() }, Open);
 
 const Counts = Type.Object({ queued: Type.Integer(), running: Type.Integer(), completed: Type.Integer(), failed: Type.Integer() }, Open);
 
@@ -47,12 +43,7 @@ export const TaskProgress = Type.Object(
     status: Type.String({ description: 'queued, running or completed' }),
     created_at: Type.String(),
     counts: Counts,
-    products: Type.Array(
-      Type.Object(
-        { product_id: Type.String(), documents: Type.Integer(), completed: Type.Integer(), failed: Type.Integer(), status: Type.String() },
-        Open,
-      ),
-    ),
+    products: Type.Array(Type.Object({ product_id: Type.String(), documents: Type.Integer(), completed: Type.Integer(), failed: Type.Integer(), status: Type.String() }, Open)),
   },
   Open,
 );

@@ -22,9 +22,7 @@ export function fieldNames(model: AnyModel, keep: (row: FieldRow) => boolean = (
 
 /** A PATCH body: every field of `endpoint` optional, null clears, nothing else accepted, at least one field. */
 export function patchBodySchema(model: AnyModel, endpoint: Endpoint): TObject {
-  const properties = Object.fromEntries(
-    fieldNames(model, (r) => r.endpoints.includes(endpoint)).map((name) => [name, Type.Optional(Nullable(model[name]!.input))]),
-  );
+  const properties = Object.fromEntries(fieldNames(model, (r) => r.endpoints.includes(endpoint)).map((name) => [name, Type.Optional(Nullable(model[name]!.input))]));
   return Type.Object(properties, { additionalProperties: false, minProperties: 1 });
 }
 
@@ -138,7 +136,12 @@ export function answeredValues(model: AnyModel, names: readonly string[], values
 }
 
 function sectionValues(model: AnyModel, section: FieldRow['section'], product: ProductIdentity, values: Readonly<Record<string, unknown>>) {
-  return answeredValues(model, fieldNames(model, (r) => r.section === section), values, product.title);
+  return answeredValues(
+    model,
+    fieldNames(model, (r) => r.section === section),
+    values,
+    product.title,
+  );
 }
 
 /** The passport as the API answers it, from values in the application (publish snapshots, exports). */

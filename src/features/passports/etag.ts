@@ -8,7 +8,10 @@ export function etagOf(version: number): string {
  * otherwise any listed tag (weak or strong) must name the current version.
  */
 export function ifMatchHolds(header: string, version: number, exists: boolean): boolean {
-  const tags = header.split(',').map((t) => t.trim()).filter(Boolean);
+  const tags = header
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (tags.includes('*')) return exists;
   return tags.some((t) => t.replace(/^W\//, '') === etagOf(version));
 }

@@ -125,10 +125,18 @@ export function providerProblem(e: unknown): AppError | undefined {
     if (e.reason === 'timeout') return new AppError(504, 'provider_timeout', 'The model did not answer in time', detail, undefined, extra(e.provider, e.reason, e.details.status));
     if (e.reason === 'rate_limited') {
       const seconds = e.details.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(e.details.retryAfterMs / 1000));
-      return new AppError(503, 'provider_rate_limited', 'The model provider is rate limiting', detail, undefined, {
-        ...extra(e.provider, e.reason, e.details.status),
-        ...(seconds === undefined ? {} : { retry_after_seconds: seconds }),
-      }, seconds === undefined ? undefined : { 'retry-after': String(seconds) });
+      return new AppError(
+        503,
+        'provider_rate_limited',
+        'The model provider is rate limiting',
+        detail,
+        undefined,
+        {
+          ...extra(e.provider, e.reason, e.details.status),
+          ...(seconds === undefined ? {} : { retry_after_seconds: seconds }),
+        },
+        seconds === undefined ? undefined : { 'retry-after': String(seconds) },
+      );
     }
     return new AppError(502, 'provider_unavailable', 'The model provider is unavailable', detail, undefined, extra(e.provider, e.reason, e.details.status));
   }
@@ -193,14 +201,12 @@ function systemPrompt(nonce: string, lang: GenLang, answerWith: 'json' | 'tool')
     '- manufacturer: the manufacturer as the data names it.',
     '- country_of_origin: ISO 3166-1 alpha-2 code (DE, CN) of the country where the product is made, only when stated.',
     '- materials: the material composition as {name, percentage}, percentages 0 to 100 summing to at most 100.',
-    '- carbon_footprint_kg: the product\'s total carbon footprint in kg CO2e.',
+    "- carbon_footprint_kg: the product's total carbon footprint in kg CO2e.",
     '- certifications: marks and certifications the product holds (CE, RoHS, Energy Star, TCO Certified …), as named.',
     `- recyclability_score: ${RECYCLABILITY_SCORES.join(', ')} (A best), only when the data states a recyclability grade.`,
     `- end_of_life_instructions: two or three sentences in ${language} telling the consumer how to dispose of the product: under the WEEE Directive 2012/19/EU (a collection point for electrical and electronic equipment, or the retailer) when the product is electrical or electronic (a WEEE category of ${WEEE_CATEGORIES.join(', ')}), else under local waste rules; name the main materials to recycle when known. Write it in ${language} whatever the language of the data.`,
     '',
-    answerWith === 'tool'
-      ? `Answer by calling the tool "${GENERATION_TOOL_NAME}" exactly once.`
-      : 'Answer with one JSON object in the given schema and nothing else.',
+    answerWith === 'tool' ? `Answer by calling the tool "${GENERATION_TOOL_NAME}" exactly once.` : 'Answer with one JSON object in the given schema and nothing else.',
   ].join('\n');
 }
 
@@ -306,7 +312,11 @@ type Check = { value: unknown } | { reason: string };
  */
 export function cleanGenerationAnswer(answer: unknown, data: string, lang: GenLang, provider: string): Pick<LlmGeneration, 'values' | 'rejected'> {
   if (!isObject(answer)) {
-    throw new ProviderFailure(provider, 'invalid_response', `${provider} answered with ${Array.isArray(answer) ? 'an array' : typeof answer} instead of an object of passport fields`);
+    throw new ProviderFailure(
+      provider,
+      'invalid_response',
+      `${provider} answered with ${Array.isArray(answer) ? 'an array' : typeof answer} instead of an object of passport fields`,
+    );
   }
   const folded = fold(data);
   const numbers = numbersIn(data);
@@ -343,7 +353,13 @@ export function cleanGenerationAnswer(answer: unknown, data: string, lang: GenLa
     certifications: (v) => {
       if (!Array.isArray(v) || !v.every((c) => typeof c === 'string' && c.trim().length > 1 && c.trim().length < 60)) return { reason: 'not a list of names' };
       const unsupported = (v as string[]).filter((c) => !mentioned(c) && !normaliseCertifications([c]).some(mentioned));
-      if (unsupported.length) return { reason: `${unsupported.slice(0, 3).map((c) => `"${c}"`).join(', ')} not in the sources` };
+      if (unsupported.length)
+        return {
+          reason: `${unsupported
+            .slice(0, 3)
+            .map((c) => `"${c}"`)
+            .join(', ')} not in the sources`,
+        };
       const codes = normaliseCertifications(v as string[]);
       return codes.length ? { value: codes } : { reason: 'empty' };
     },
@@ -356,7 +372,9 @@ export function cleanGenerationAnswer(answer: unknown, data: string, lang: GenLa
       const s = toText(v, MAX_EOL);
       if (!s || s.length < MIN_EOL) return { reason: `not a text of ${MIN_EOL} to ${MAX_EOL} characters` };
       const scores = languageScores(s);
-      const other = Object.entries(scores).filter(([l]) => l !== lang).sort((a, b) => b[1] - a[1])[0]!;
+      const other = Object.entries(scores)
+        .filter(([l]) => l !== lang)
+        .sort((a, b) => b[1] - a[1])[0]!;
       if (scores[lang] === 0 && other[1] >= 2) return { reason: `written in ${LANGUAGE_NAMES[other[0] as GenLang]}, not ${LANGUAGE_NAMES[lang]}` };
       return { value: s };
     },
@@ -387,7 +405,10 @@ export function cleanGenerationAnswer(answer: unknown, data: string, lang: GenLa
     }
   }
   if (count > 0 && Object.keys(values).length === 0) {
-    const reasons = rejected.slice(0, 3).map((r) => `${r.field}: ${r.reason}`).join('; ');
+    const reasons = rejected
+      .slice(0, 3)
+      .map((r) => `${r.field}: ${r.reason}`)
+      .join('; ');
     throw new ProviderFailure(provider, 'invalid_response', `${provider} answered with no usable field (${reasons})`);
   }
   return { values, rejected };

@@ -4,15 +4,7 @@ import { errors } from '../../errors.js';
 import { nowIso } from '../../lib/time.js';
 import type { LlmProviderOptions, LlmSettings } from '../extraction/llm/settings.js';
 import { generateCandidates, GEN_LANGS, isGenLang, productLanguage, type ExtractedValue, type GenLang } from './generate.js';
-import {
-  COMPOSED_FIELDS,
-  generationModel,
-  providerProblem,
-  resolveGenerationProvider,
-  type GenerationContext,
-  type GenerationModel,
-  type LlmGeneration,
-} from './generate-llm.js';
+import { COMPOSED_FIELDS, generationModel, providerProblem, resolveGenerationProvider, type GenerationContext, type GenerationModel, type LlmGeneration } from './generate-llm.js';
 import { valuesFromRow, type Field } from './record.js';
 import { normalisePatch } from './rules.js';
 import type { Actor, ComplianceService, DppStatus } from './service.js';

@@ -46,7 +46,9 @@ export function languageScores(text: string): Record<GenLang, number> {
 
 /** The product's language: an explicit `language` attribute, else the stop words of its title and description. */
 export function productLanguage(source: Pick<GenerationSource, 'title' | 'description' | 'attributes'>): GenLang {
-  const declared = String(source.attributes.language ?? source.attributes.lang ?? '').slice(0, 2).toLowerCase();
+  const declared = String(source.attributes.language ?? source.attributes.lang ?? '')
+    .slice(0, 2)
+    .toLowerCase();
   if (isGenLang(declared)) return declared;
   const scores = languageScores(`${source.title} ${source.description ?? ''}`);
   const ranked = GEN_LANGS.map((l) => [l, scores[l]] as const).sort((a, b) => b[1] - a[1]);
@@ -79,7 +81,10 @@ export function materialsFrom(source: Pick<GenerationSource, 'description' | 'at
 }
 
 const certificationCodes = (texts: string[]) =>
-  texts.flatMap((t) => t.split(/[,|]/)).map((c) => c.trim()).filter((c) => c.length > 1 && c.length < 60);
+  texts
+    .flatMap((t) => t.split(/[,|]/))
+    .map((c) => c.trim())
+    .filter((c) => c.length > 1 && c.length < 60);
 
 /** Certifications in the attributes and in the description, apart. */
 function certificationsWithOrigin(source: Pick<GenerationSource, 'description' | 'attributes'>): Array<{ codes: string[]; from: ProductPart }> {
@@ -108,7 +113,7 @@ const EOL: Record<GenLang, { weee: string; generic: string; materials: (list: st
     materials: (list) => `Main materials for recycling: ${list}.`,
   },
   fr: {
-    weee: "Ne pas jeter avec les ordures ménagères : ce produit relève de la directive DEEE 2012/19/UE. Déposez-le dans un point de collecte des équipements électriques et électroniques ou rapportez-le au distributeur.",
+    weee: 'Ne pas jeter avec les ordures ménagères : ce produit relève de la directive DEEE 2012/19/UE. Déposez-le dans un point de collecte des équipements électriques et électroniques ou rapportez-le au distributeur.',
     generic: 'Éliminez le produit selon la réglementation locale des déchets ; triez les emballages pour le recyclage.',
     materials: (list) => `Principaux matériaux à recycler : ${list}.`,
   },

@@ -42,12 +42,7 @@ export function createComplianceRepository(db: Db) {
     },
 
     findRecord(orgId: string, productId: string) {
-      return db
-        .selectFrom('compliance_records')
-        .selectAll()
-        .where('org_id', '=', orgId)
-        .where('product_id', '=', productId)
-        .executeTakeFirst();
+      return db.selectFrom('compliance_records').selectAll().where('org_id', '=', orgId).where('product_id', '=', productId).executeTakeFirst();
     },
 
     async insertRecord(row: ComplianceRecordsTable): Promise<void> {
@@ -56,12 +51,7 @@ export function createComplianceRepository(db: Db) {
 
     /** Writes only when the stored version is still `expected`; false when someone else got there first. */
     async updateRecord(productId: string, expected: number, changes: Partial<ComplianceRecordsTable>): Promise<boolean> {
-      const r = await db
-        .updateTable('compliance_records')
-        .set(changes)
-        .where('product_id', '=', productId)
-        .where('version', '=', expected)
-        .executeTakeFirst();
+      const r = await db.updateTable('compliance_records').set(changes).where('product_id', '=', productId).where('version', '=', expected).executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
 
@@ -100,21 +90,11 @@ export function createComplianceRepository(db: Db) {
     },
 
     findPublication(productId: string, version: number) {
-      return db
-        .selectFrom('passport_publications')
-        .selectAll()
-        .where('product_id', '=', productId)
-        .where('published_version', '=', version)
-        .executeTakeFirst();
+      return db.selectFrom('passport_publications').selectAll().where('product_id', '=', productId).where('published_version', '=', version).executeTakeFirst();
     },
 
     async markPublicationWithdrawn(productId: string, version: number, at: string): Promise<void> {
-      await db
-        .updateTable('passport_publications')
-        .set({ withdrawn_at: at })
-        .where('product_id', '=', productId)
-        .where('published_version', '=', version)
-        .execute();
+      await db.updateTable('passport_publications').set({ withdrawn_at: at }).where('product_id', '=', productId).where('published_version', '=', version).execute();
     },
   };
 }

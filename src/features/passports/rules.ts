@@ -2,14 +2,7 @@ import { errors, type FieldError } from '../../errors.js';
 import { isEmpty, requiredForComplete } from './derive.js';
 import { PASSPORT_MODEL } from './model.js';
 import type { ComplianceValues, Field, Material, Substance } from './record.js';
-import {
-  isValidCas,
-  isValidEcNumber,
-  normaliseCertifications,
-  normaliseCountry,
-  normaliseEnergyClass,
-  normaliseWeeeCategory,
-} from './vocabulary.js';
+import { isValidCas, isValidEcNumber, normaliseCertifications, normaliseCountry, normaliseEnergyClass, normaliseWeeeCategory } from './vocabulary.js';
 
 /**
  * The fields a passport needs before it is `complete` (and can be published), from the model

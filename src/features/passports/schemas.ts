@@ -42,7 +42,9 @@ export const HistoryResult = Type.Object({
     Type.Object({
       version: Type.Integer(),
       changed_at: Type.String(),
-      action: Type.String({ description: 'create, update, publish, withdraw, or product_update (a catalog change the passport shows: its EAN, or its title while the passport has no name of its own)' }),
+      action: Type.String({
+        description: 'create, update, publish, withdraw, or product_update (a catalog change the passport shows: its EAN, or its title while the passport has no name of its own)',
+      }),
       key_id: Nullable(Type.String()),
       source: Nullable(Type.String({ description: 'who made it: "api", "import", or "extraction:<id>"' })),
       changes: Type.Array(Type.Object({ field: Type.String(), old: Type.Unknown(), new: Type.Unknown() })),

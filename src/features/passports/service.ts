@@ -100,7 +100,6 @@ export function createComplianceService(db: Kysely<Schema>) {
     }
   }
 
-
   function noPassport(productId: string) {
     return errors.notFound(
       'Passport',
@@ -238,10 +237,7 @@ export function createComplianceService(db: Kysely<Schema>) {
         // The public resolver answers /01/{GTIN} with one passport: the first organisation to publish
         // a GTIN keeps it, so another tenant cannot take over the QR codes printed on its products.
         if (product.gtin14 && toBool(product.gtin_valid) && (await repo.gtinPublishedElsewhere(orgId, product.gtin14))) {
-          throw errors.conflict(
-            `GTIN ${product.gtin14} already has a published passport in another organisation; the GS1 Digital Link can resolve to only one.`,
-            { field: 'ean' },
-          );
+          throw errors.conflict(`GTIN ${product.gtin14} already has a published passport in another organisation; the GS1 Digital Link can resolve to only one.`, { field: 'ean' });
         }
 
         const now = nowIso();
@@ -266,9 +262,7 @@ export function createComplianceService(db: Kysely<Schema>) {
           withdrawn_at: null,
         });
         if (!(await repo.updateRecord(productId, row.version, next))) throw new VersionRace();
-        await finishTransition(trx, orgId, product, next, 'publish', actor, now, [
-          { field: 'published_version', old: row.published_version, new: publishedVersion },
-        ]);
+        await finishTransition(trx, orgId, product, next, 'publish', actor, now, [{ field: 'published_version', old: row.published_version, new: publishedVersion }]);
         await recordAudit(trx, {
           orgId,
           actor,
@@ -296,9 +290,7 @@ export function createComplianceService(db: Kysely<Schema>) {
         const next: ComplianceRow = { ...row, version: row.version + 1, withdrawn_at: now, has_unpublished_changes: 0, updated_at: now };
         if (!(await repo.updateRecord(productId, row.version, next))) throw new VersionRace();
         await repo.markPublicationWithdrawn(productId, row.published_version, now);
-        await finishTransition(trx, orgId, product, next, 'withdraw', actor, now, [
-          { field: 'withdrawn_at', old: null, new: now },
-        ]);
+        await finishTransition(trx, orgId, product, next, 'withdraw', actor, now, [{ field: 'withdrawn_at', old: null, new: now }]);
         await recordAudit(trx, {
           orgId,
           actor,
@@ -314,10 +306,7 @@ export function createComplianceService(db: Kysely<Schema>) {
 
     async history(orgId: string, productId: string, page: number, perPage: number) {
       await requireOwnedProduct(db, orgId, productId);
-      const [rows, total] = await Promise.all([
-        read.historyPage(orgId, productId, perPage, (page - 1) * perPage),
-        read.historyCount(orgId, productId),
-      ]);
+      const [rows, total] = await Promise.all([read.historyPage(orgId, productId, perPage, (page - 1) * perPage), read.historyCount(orgId, productId)]);
       return {
         items: rows.map((r) => ({
           version: r.version,
@@ -332,7 +321,6 @@ export function createComplianceService(db: Kysely<Schema>) {
         per_page: perPage,
       };
     },
-
   };
 
   /** Common tail of publish and withdraw: list/stats columns and the history entry. */

@@ -59,14 +59,7 @@ export function normaliseCertifications(codes: readonly string[]): string[] {
 }
 
 /** The six WEEE categories of Directive 2012/19/EU Annex III (from 15 August 2018), canonical names. */
-export const WEEE_CATEGORIES = [
-  'Temperature exchange equipment',
-  'Screens and monitors',
-  'Lamps',
-  'Large equipment',
-  'Small equipment',
-  'IT equipment',
-] as const;
+export const WEEE_CATEGORIES = ['Temperature exchange equipment', 'Screens and monitors', 'Lamps', 'Large equipment', 'Small equipment', 'IT equipment'] as const;
 export type WeeeCategory = (typeof WEEE_CATEGORIES)[number];
 
 const WEEE_ALIASES: Record<string, WeeeCategory> = {};

@@ -61,13 +61,7 @@ export interface ImportOptions {
  * @example
  * const summary = await importProducts(db, orgId, { path: 'catalog.csv' }, 'csv');
  */
-export async function importProducts(
-  db: Kysely<Schema>,
-  orgId: string,
-  source: ImportSource,
-  format: ImportFormat,
-  options: ImportOptions = {},
-): Promise<ImportSummary> {
+export async function importProducts(db: Kysely<Schema>, orgId: string, source: ImportSource, format: ImportFormat, options: ImportOptions = {}): Promise<ImportSummary> {
   const { onProgress, parseInWorker = true, actor = { keyId: null, source: 'import' } } = options;
   const started = Date.now();
   const summary: ImportSummary = { created: 0, updated: 0, unchanged: 0, failed: 0, rows: 0, failures: [], failures_truncated: false, duration_ms: 0 };
@@ -252,9 +246,7 @@ async function writeBatch(
           brand: fields.brand ?? current.brand ?? null,
           category: fields.category ?? current.category ?? null,
           description: fields.description ?? current.description ?? null,
-          attributes: Object.keys(fields.attributes).length
-            ? JSON.stringify({ ...JSON.parse(current.attributes ?? '{}'), ...fields.attributes })
-            : (current.attributes ?? '{}'),
+          attributes: Object.keys(fields.attributes).length ? JSON.stringify({ ...JSON.parse(current.attributes ?? '{}'), ...fields.attributes }) : (current.attributes ?? '{}'),
           updated_at: now,
         }
       : newProduct(orgId, { line, fields, gtin }, now);
@@ -294,8 +286,12 @@ async function writeBatch(
   });
   if (shown.length) {
     const withPassport = await repo.withPassportAmong(shown.map((c) => c.productId));
-    await recordProductChanges(trx, orgId, shown.filter((c) => withPassport.has(c.productId)), actor);
+    await recordProductChanges(
+      trx,
+      orgId,
+      shown.filter((c) => withPassport.has(c.productId)),
+      actor,
+    );
   }
   await createStatsRepository(trx).adjust(orgId, { total_products: out.created });
 }
-

@@ -4,8 +4,4 @@ import type { PreparedBatch } from './prepare-rows.js';
 export const PARSE_WINDOW = 2;
 
 export type ToParser = { type: 'chunk'; data: ArrayBuffer } | { type: 'end' } | { type: 'ack' };
-export type FromParser =
-  | { type: 'need' }
-  | { type: 'rows'; batch: PreparedBatch }
-  | { type: 'done' }
-  | { type: 'error'; message: string };
+export type FromParser = { type: 'need' } | { type: 'rows'; batch: PreparedBatch } | { type: 'done' } | { type: 'error'; message: string };

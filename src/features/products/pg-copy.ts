@@ -39,7 +39,10 @@ export async function importConnection(db: Kysely<Schema>): Promise<ImportConnec
     db: single,
     async copyProducts(rows, columns) {
       // Streamed in slices, so PostgreSQL is already inserting the first rows while the next are formatted.
-      await pipeline(Readable.from(copySlices(rows, columns), { objectMode: false, highWaterMark: 64 * 1024 }), client.query(copyFrom(`copy products (${columns.join(', ')}) from stdin`)));
+      await pipeline(
+        Readable.from(copySlices(rows, columns), { objectMode: false, highWaterMark: 64 * 1024 }),
+        client.query(copyFrom(`copy products (${columns.join(', ')}) from stdin`)),
+      );
     },
     async release() {
       await single.destroy();

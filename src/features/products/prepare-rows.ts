@@ -36,12 +36,13 @@ export interface RowFields {
 }
 
 /** One input row checked and mapped to catalog columns, or the reason it cannot be imported. */
-export type PreparedRow =
-  | { line: number; fields: RowFields; gtin: ReturnType<typeof gtinColumns> }
-  | { line: number; error: string; field?: string };
+export type PreparedRow = { line: number; fields: RowFields; gtin: ReturnType<typeof gtinColumns> } | { line: number; error: string; field?: string };
 
 class RowError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -109,9 +110,7 @@ export interface PreparedBatch {
 }
 
 function openSource(source: ImportSource): Readable {
-  return 'path' in source && typeof source.path === 'string' && !('pipe' in source)
-    ? fs.createReadStream(source.path, { highWaterMark: 256 * 1024 })
-    : (source as Readable);
+  return 'path' in source && typeof source.path === 'string' && !('pipe' in source) ? fs.createReadStream(source.path, { highWaterMark: 256 * 1024 }) : (source as Readable);
 }
 
 /**

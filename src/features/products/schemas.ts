@@ -89,10 +89,9 @@ export const ImportSummarySchema = Type.Object({
   unchanged: Type.Integer({ description: 'rows matching a product whose catalog fields already had these values' }),
   failed: Type.Integer(),
   rows: Type.Integer({ description: 'data rows read (header excluded)' }),
-  failures: Type.Array(
-    Type.Object({ line: Type.Integer(), field: Type.Optional(Type.String()), reason: Type.String() }),
-    { description: 'the first 1000 failed rows; `failures_truncated` says when there were more' },
-  ),
+  failures: Type.Array(Type.Object({ line: Type.Integer(), field: Type.Optional(Type.String()), reason: Type.String() }), {
+    description: 'the first 1000 failed rows; `failures_truncated` says when there were more',
+  }),
   failures_truncated: Type.Boolean(),
   duration_ms: Type.Integer(),
 });

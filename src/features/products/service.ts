@@ -37,9 +37,7 @@ export function gtinColumns(ean: string | null | undefined, field = '/ean') {
   if (ean === null || ean === undefined || ean === '') return { ean: null, gtin14: null, gtin_valid: null };
   const parsed = parseGtin(String(ean));
   if (!parsed) {
-    throw errors.validation(`ean "${ean}" is not a GTIN: it must be 8, 12, 13 or 14 digits.`, [
-      { field, rule: 'gtin_length', message: 'must be 8, 12, 13 or 14 digits' },
-    ]);
+    throw errors.validation(`ean "${ean}" is not a GTIN: it must be 8, 12, 13 or 14 digits.`, [{ field, rule: 'gtin_length', message: 'must be 8, 12, 13 or 14 digits' }]);
   }
   return { ean: parsed.digits, gtin14: parsed.gtin14, gtin_valid: fromBool(parsed.valid) };
 }
@@ -153,20 +151,11 @@ export function createProductService(db: Kysely<Schema>) {
         const products = createProductRepository(trx);
         // Locked (PostgreSQL) so a concurrent passport change or delete cannot move the counters under us.
         const row = await requireOwnedProduct(trx, orgId, productId, 'all', { lock: true });
-        const published = await trx
-          .selectFrom('passport_publications')
-          .select('product_id')
-          .where('product_id', '=', productId)
-          .limit(1)
-          .executeTakeFirst();
+        const published = await trx.selectFrom('passport_publications').select('product_id').where('product_id', '=', productId).limit(1).executeTakeFirst();
         if (published) {
           throw errors.conflict('This product has a published passport, which must be kept; withdraw the passport instead.');
         }
-        const record = await trx
-          .selectFrom('compliance_records')
-          .select(['certifications', 'passport_created_at'])
-          .where('product_id', '=', productId)
-          .executeTakeFirst();
+        const record = await trx.selectFrom('compliance_records').select(['certifications', 'passport_created_at']).where('product_id', '=', productId).executeTakeFirst();
         const documents = await trx.selectFrom('documents').select('sha256').where('product_id', '=', productId).execute();
         if (!(await products.delete(orgId, productId))) throw errors.productNotFound(productId);
         // The product's documents went with it (cascade); free bytes no other document uses.

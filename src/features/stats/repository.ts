@@ -16,19 +16,10 @@ const COUNTERS = ['total_products', 'with_dpp', 'draft', 'complete', 'published'
 
 // The two reads behind every stats request and list page: prepared once (see preparedQuery).
 const countersOf = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId') => string) =>
-  db
-    .selectFrom('org_stats')
-    .select(['org_id', 'total_products', 'with_dpp', 'draft', 'complete', 'published'])
-    .where('org_id', '=', param('orgId')),
+  db.selectFrom('org_stats').select(['org_id', 'total_products', 'with_dpp', 'draft', 'complete', 'published']).where('org_id', '=', param('orgId')),
 );
 const certificationsOf = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId') => string) =>
-  db
-    .selectFrom('org_certifications')
-    .select(['code', 'products'])
-    .where('org_id', '=', param('orgId'))
-    .where('products', '>', 0)
-    .orderBy('products', 'desc')
-    .orderBy('code'),
+  db.selectFrom('org_certifications').select(['code', 'products']).where('org_id', '=', param('orgId')).where('products', '>', 0).orderBy('products', 'desc').orderBy('code'),
 );
 
 /**
@@ -43,11 +34,7 @@ export function createStatsRepository(db: Db) {
       await db
         .insertInto('org_stats')
         .values({ org_id: orgId, ...values })
-        .onConflict((oc) =>
-          oc.column('org_id').doUpdateSet(
-            Object.fromEntries(COUNTERS.map((c) => [c, sql`org_stats.${sql.ref(c)} + excluded.${sql.ref(c)}`])),
-          ),
-        )
+        .onConflict((oc) => oc.column('org_id').doUpdateSet(Object.fromEntries(COUNTERS.map((c) => [c, sql`org_stats.${sql.ref(c)} + excluded.${sql.ref(c)}`]))))
         .execute();
     },
 
@@ -58,9 +45,7 @@ export function createStatsRepository(db: Db) {
       await db
         .insertInto('org_certifications')
         .values(rows)
-        .onConflict((oc) =>
-          oc.columns(['org_id', 'code']).doUpdateSet({ products: sql`org_certifications.products + excluded.products` }),
-        )
+        .onConflict((oc) => oc.columns(['org_id', 'code']).doUpdateSet({ products: sql`org_certifications.products + excluded.products` }))
         .execute();
     },
 

@@ -4,10 +4,7 @@ import type { Database } from '../../db/database.js';
 import { errors } from '../../errors.js';
 
 /** Liveness and readiness probes (no API key). */
-export const systemRoutes: FastifyPluginAsyncTypebox<{ database: Database; servedBy?: { worker: number; pid: number } }> = async (
-  app,
-  { database, servedBy },
-) => {
+export const systemRoutes: FastifyPluginAsyncTypebox<{ database: Database; servedBy?: { worker: number; pid: number } }> = async (app, { database, servedBy }) => {
   const Status = Type.Object({ status: Type.String() });
   // In a cluster (`dpp serve --workers N`) /healthz also names the worker process that answered.
   const Health = Type.Object({ status: Type.String(), worker: Type.Optional(Type.Integer()), pid: Type.Optional(Type.Integer()) });

@@ -29,9 +29,7 @@ const MAX_EVIDENCE = 5;
 const MAX_TEXT_VALUE = 300;
 
 const ajv = new Ajv({ allErrors: false, strict: false });
-const validators = new Map<FieldName, ValidateFunction>(
-  FIELD_NAMES.map((name) => [name, ajv.compile((EXTRACTION_RESULT_SCHEMA.properties as Record<string, object>)[name]!)]),
-);
+const validators = new Map<FieldName, ValidateFunction>(FIELD_NAMES.map((name) => [name, ajv.compile((EXTRACTION_RESULT_SCHEMA.properties as Record<string, object>)[name]!)]));
 
 export interface CleanedAnswer {
   result: ExtractionResult;
@@ -65,7 +63,10 @@ function toText(v: unknown): string | undefined {
 
 function strings(v: unknown): string[] | undefined {
   if (!Array.isArray(v)) return undefined;
-  return v.filter((x): x is string => typeof x === 'string').map((s) => s.replace(/\s+/g, ' ').trim()).filter((s) => s !== '');
+  return v
+    .filter((x): x is string => typeof x === 'string')
+    .map((s) => s.replace(/\s+/g, ' ').trim())
+    .filter((s) => s !== '');
 }
 
 const nonEmpty = <T>(list: T[] | undefined): T[] | undefined => (list && list.length ? list : undefined);
@@ -141,7 +142,10 @@ function groundEvidence(raw: unknown, folded: string[]): Evidence[] {
     if (out.length >= MAX_EVIDENCE) break;
     if (!isObject(item) || typeof item.snippet !== 'string') continue;
     const snippet = cutSnippet(item.snippet);
-    const parts = snippet.split(/\.{3,}|…/).map(fold).filter((p) => p.length > 0);
+    const parts = snippet
+      .split(/\.{3,}|…/)
+      .map(fold)
+      .filter((p) => p.length > 0);
     if (parts.length === 0) continue;
     const onPage = (i: number) => parts.every((p) => folded[i]!.includes(p));
     const stated = toNumber(item.page);
@@ -201,7 +205,10 @@ export function cleanAnswer(answer: unknown, doc: TextDocument, provider: string
     result[name] = field;
   }
   if (stated > 0 && Object.keys(result).length === 0) {
-    const reasons = dropped.slice(0, 3).map((d) => `${d.field}: ${d.reason}`).join('; ');
+    const reasons = dropped
+      .slice(0, 3)
+      .map((d) => `${d.field}: ${d.reason}`)
+      .join('; ');
     throw new ProviderFailure(provider, 'invalid_response', `${provider} answered with no usable field (${reasons})`);
   }
   return { result: result as ExtractionResult, dropped };

@@ -79,10 +79,19 @@ export function renderDocument(doc: TextDocument, maxChars = DEFAULT_MAX_INPUT_C
   let keep = pages.map((p) => p.length);
   if (total > maxChars) {
     // Every page gets its share; when the shares would be too small, the later pages are dropped.
-    while (count > 1 && shares(pages.slice(0, count).map((p) => p.length), maxChars).some((s, i) => s < Math.min(MIN_PAGE_CHARS, pages[i]!.length))) {
+    while (
+      count > 1 &&
+      shares(
+        pages.slice(0, count).map((p) => p.length),
+        maxChars,
+      ).some((s, i) => s < Math.min(MIN_PAGE_CHARS, pages[i]!.length))
+    ) {
       count = Math.max(1, Math.min(count - 1, Math.floor(maxChars / MIN_PAGE_CHARS)));
     }
-    keep = shares(pages.slice(0, count).map((p) => p.length), maxChars);
+    keep = shares(
+      pages.slice(0, count).map((p) => p.length),
+      maxChars,
+    );
   }
   const parts: string[] = [];
   for (let i = 0; i < count; i++) {

@@ -3,15 +3,7 @@ import type { Config } from '../../../config.js';
 /** The part of the configuration the LLM providers read. A whole `Config` will do. */
 export type LlmSettings = Pick<
   Config,
-  | 'openaiApiKey'
-  | 'openaiBaseUrl'
-  | 'openaiModel'
-  | 'anthropicApiKey'
-  | 'anthropicBaseUrl'
-  | 'anthropicModel'
-  | 'llmTimeoutMs'
-  | 'llmMaxRetries'
-  | 'llmMaxInputChars'
+  'openaiApiKey' | 'openaiBaseUrl' | 'openaiModel' | 'anthropicApiKey' | 'anthropicBaseUrl' | 'anthropicModel' | 'llmTimeoutMs' | 'llmMaxRetries' | 'llmMaxInputChars'
 >;
 
 /** Knobs for tests and callers that need them; production uses the defaults. */

@@ -23,9 +23,13 @@ const MARKERS: Record<OcrLanguage, ReadonlySet<string>> = {
     'the and of to for with is are this that we by on from all be as our not which hereby declare declares product products manufacturer compliance statement ltd inc'.split(' '),
   ),
   deu: new Set(
-    'der die das und für mit von ist sind den dem nicht wir auf zur zum eine einer nach gemäß erklären erklärt hersteller richtlinie produkt konformität bei oder auch werden gmbh'.split(' '),
+    'der die das und für mit von ist sind den dem nicht wir auf zur zum eine einer nach gemäß erklären erklärt hersteller richtlinie produkt konformität bei oder auch werden gmbh'.split(
+      ' ',
+    ),
   ),
-  fra: new Set('le la les de et du des pour avec est sont nous une dans par sur au aux que qui ce cette fabricant produit conformité déclaration selon conforme sarl sas'.split(' ')),
+  fra: new Set(
+    'le la les de et du des pour avec est sont nous une dans par sur au aux que qui ce cette fabricant produit conformité déclaration selon conforme sarl sas'.split(' '),
+  ),
 };
 /** Letters that, in a word, point to German or to French. */
 const LETTERS: Partial<Record<OcrLanguage, RegExp>> = { deu: /[äöüß]/, fra: /[éèêàçùâîôûœë]/ };

@@ -32,11 +32,7 @@ const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
  * @example
  *   const [text] = await ocrImages([await fs.readFile('label.png')], ['eng', 'deu'], { timeoutMs: 30_000 });
  */
-export async function ocrImages(
-  images: readonly Uint8Array[],
-  langs: readonly OcrLanguage[] = DEFAULT_OCR_LANGUAGES,
-  options: OcrOptions = {},
-): Promise<string[]> {
+export async function ocrImages(images: readonly Uint8Array[], langs: readonly OcrLanguage[] = DEFAULT_OCR_LANGUAGES, options: OcrOptions = {}): Promise<string[]> {
   const maxPixels = options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS;
   images.forEach((image, i) => checkImage(image, `image ${i + 1}`, maxPixels));
   if (images.length === 0) return [];
@@ -73,7 +69,10 @@ export async function ocrPdf(bytes: Uint8Array, langs: readonly OcrLanguage[] = 
     }
     return texts;
   } finally {
-    await engine?.then((e) => releaseEngine(e, langs, options), () => undefined);
+    await engine?.then(
+      (e) => releaseEngine(e, langs, options),
+      () => undefined,
+    );
     await pdf.destroy().catch(() => undefined);
   }
 }

@@ -25,13 +25,16 @@ export function signal(value: boolean, confidence: number, at: Pick<Match, 'page
 export function combinedConfidence(confidences: number[]): number {
   const sorted = [...confidences].sort((a, b) => b - a);
   const [best = 0, ...rest] = sorted;
-  return Math.min(0.98, rest.reduce((c, x) => c + (1 - c) * x * 0.25, best));
+  return Math.min(
+    0.98,
+    rest.reduce((c, x) => c + (1 - c) * x * 0.25, best),
+  );
 }
 
 export function resolveBoolean(signals: Signal[]): ExtractedField<boolean> | undefined {
   const yes = signals.filter((s) => s.value);
   const no = signals.filter((s) => !s.value);
-  if ((yes.length > 0) === (no.length > 0)) return undefined;
+  if (yes.length > 0 === no.length > 0) return undefined;
   const chosen = yes.length ? yes : no;
   const evidence: Evidence[] = [];
   for (const s of [...chosen].sort((a, b) => b.confidence - a.confidence)) {

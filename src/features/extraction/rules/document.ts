@@ -28,16 +28,18 @@ export interface Match {
 }
 
 function reduceMarkdown(text: string): string {
-  return text
-    // Bounded lengths: an unclosed "![x](" must not scan the rest of a long line each time.
-    .replace(/!\[([^\]\n]{0,200})\]\([^)\n]{0,500}\)/g, ' $1 ') // images → alt text (a CE logo is often only that)
-    .replace(/\[([^\]\n]{1,200})\]\([^)\n]{0,500}\)/g, '$1') // links → their text
-    .replace(/\{\s*[:.#]?[\w-]+(?:\s*=\s*["']?[\w-]+["']?)?(?:\s+[:.#]?[\w-]+(?:\s*=\s*["']?[\w-]+["']?)?)*\s*\}/g, ' ') // attribute lists { align=right }
-    .replace(/\*\*|__/g, '')
-    .replace(/(^|[\s(])\*([^*\n]{1,300})\*(?=[\s).,:;]|$)/gm, '$1$2')
-    .replace(/^[ \t]{0,3}#{1,6}[ \t]+/gm, '')
-    .replace(/^[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,})[ \t]*$/gm, '')
-    .replace(/^[ \t]*[*+-][ \t]+/gm, '• ');
+  return (
+    text
+      // Bounded lengths: an unclosed "![x](" must not scan the rest of a long line each time.
+      .replace(/!\[([^\]\n]{0,200})\]\([^)\n]{0,500}\)/g, ' $1 ') // images → alt text (a CE logo is often only that)
+      .replace(/\[([^\]\n]{1,200})\]\([^)\n]{0,500}\)/g, '$1') // links → their text
+      .replace(/\{\s*[:.#]?[\w-]+(?:\s*=\s*["']?[\w-]+["']?)?(?:\s+[:.#]?[\w-]+(?:\s*=\s*["']?[\w-]+["']?)?)*\s*\}/g, ' ') // attribute lists { align=right }
+      .replace(/\*\*|__/g, '')
+      .replace(/(^|[\s(])\*([^*\n]{1,300})\*(?=[\s).,:;]|$)/gm, '$1$2')
+      .replace(/^[ \t]{0,3}#{1,6}[ \t]+/gm, '')
+      .replace(/^[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,})[ \t]*$/gm, '')
+      .replace(/^[ \t]*[*+-][ \t]+/gm, '• ')
+  );
 }
 
 export function normalisePageText(raw: string): string {
@@ -50,13 +52,15 @@ export function normalisePageText(raw: string): string {
     .replace(/\u00ad|\u200b|\u200c|\u200d|\ufeff/g, '')
     .replace(/[\uf000-\uf8ff]/g, ' ') // private-use glyphs (bullets of symbol fonts)
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' ');
-  return reduceMarkdown(text)
-    .replace(/[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+/g, ' ')
-    // A word a PDF hyphenated at the line end ("Konformitäts-\nerklärung"), not "Elektro-\nund Elektronik-".
-    .replace(/(\p{Ll})- ?\n(?!(?:und|oder|bzw|and|or|en|of|et|ou)\b)(\p{Ll})/gu, '$1$2')
-    .replace(/ ?\n ?/g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return (
+    reduceMarkdown(text)
+      .replace(/[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+/g, ' ')
+      // A word a PDF hyphenated at the line end ("Konformitäts-\nerklärung"), not "Elektro-\nund Elektronik-".
+      .replace(/(\p{Ll})- ?\n(?!(?:und|oder|bzw|and|or|en|of|et|ou)\b)(\p{Ll})/gu, '$1$2')
+      .replace(/ ?\n ?/g, '\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
 }
 
 export function prepareDocument(input: { pages: readonly string[] }): Doc {
@@ -118,7 +122,8 @@ export function evidenceOf(m: { page: Page; index: number; end: number }): Evide
   return { page: m.page.number, snippet: snippetAt(m.page, m.index, m.end) };
 }
 
-const ABBREVIATION_BEFORE_DOT = /(?:\b(?:No|Nr|Co|Ltd|Inc|Corp|B\.V|N\.V|S\.A|e\.g|i\.e|approx|ca|Art|Fig|vs|etc|St|Dr|Mr|Ms|Nos|Ref|Rev|incl|resp|bzw|ggf|z\.B|u\.a|Abs|vgl)|\b[A-Z])$/;
+const ABBREVIATION_BEFORE_DOT =
+  /(?:\b(?:No|Nr|Co|Ltd|Inc|Corp|B\.V|N\.V|S\.A|e\.g|i\.e|approx|ca|Art|Fig|vs|etc|St|Dr|Mr|Ms|Nos|Ref|Rev|incl|resp|bzw|ggf|z\.B|u\.a|Abs|vgl)|\b[A-Z])$/;
 
 /** Start of the sentence containing `at`: after ". " + capital, "!", "?", a blank line, or a bullet. */
 export function sentenceStart(page: Page, at: number, limit = 400, stopAtBullets = true): number {

@@ -59,7 +59,24 @@ const KNOWN: Record<string, { kind: ActKind; suffix?: 'EU' | 'EC' | 'EEC'; name?
 };
 
 /** Acts whose citation in a declaration of conformity means the product bears the CE marking. */
-const CE_MARKING_ACTS = new Set(['2014:30', '2004:108', '2014:35', '2006:95', '2014:53', '1999:5', '2006:42', '2009:48', '2014:34', '2014:68', '2013:53', '2023:1230', '2016:425', '2016:426', '2017:745', '2011:65']);
+const CE_MARKING_ACTS = new Set([
+  '2014:30',
+  '2004:108',
+  '2014:35',
+  '2006:95',
+  '2014:53',
+  '1999:5',
+  '2006:42',
+  '2009:48',
+  '2014:34',
+  '2014:68',
+  '2013:53',
+  '2023:1230',
+  '2016:425',
+  '2016:426',
+  '2017:745',
+  '2011:65',
+]);
 
 export const actKey = (act: Pick<LegalAct, 'year' | 'number'>) => `${act.year}:${act.number}`;
 export const isCeMarkingAct = (act: LegalAct) => CE_MARKING_ACTS.has(actKey(act));
@@ -95,7 +112,8 @@ const SUFFIXED = /\b((?:19|20)?\d{2})\s*\/\s*(\d{1,4})\s*\/\s*(EU|UE|EC|EG|CE|EE
 /** `(EU) 2015/863`, `(EC) No 1907/2006`, `EU 2015/863`, `(EU) No. 528/2012`. */
 const PREFIXED = /(?:\((?:EU|EC|EEC|UE|CE|EG|EWG)\)|\b(?:EU|EC|UE|EG))\s*(?:(?:No|Nr|n°)\.?\s*)?(\d{1,4})\s*\/\s*(\d{1,4})\b(?!\s*\/\s*(?:EU|EC|EG|CE|UE|EEC))/g;
 /** `Regulation No 1907/2006`, `Directive 2015/863` (a word names the kind, no prefix). */
-const WORDED = /\b(?:(?:Regulation|Verordnung|règlement|verordening|regolamento|reglamento)\s*(?:(?:No|Nr|n°)\.?\s*)?|(?:Directive|Richtlinie|richtlijn|direttiva|directiva)\s+)(\d{1,4})\s*\/\s*(\d{1,4})\b(?!\s*\/\s*(?:EU|EC|EG|CE|UE|EEC))/gi;
+const WORDED =
+  /\b(?:(?:Regulation|Verordnung|règlement|verordening|regolamento|reglamento)\s*(?:(?:No|Nr|n°)\.?\s*)?|(?:Directive|Richtlinie|richtlijn|direttiva|directiva)\s+)(\d{1,4})\s*\/\s*(\d{1,4})\b(?!\s*\/\s*(?:EU|EC|EG|CE|UE|EEC))/gi;
 
 function numbered(a: number, b: number, kindHint: ActKind | undefined, hasNo: boolean): LegalAct | undefined {
   // Post-2015 numbering puts the year first; older regulations put it last ("No 1907/2006").
@@ -121,11 +139,12 @@ export function findActs(doc: Doc): ActCitation[] {
     for (const match of findAll(doc, re)) {
       const before = match.page.flat.slice(Math.max(0, match.index - 40), match.index);
       const text = match.page.flat.slice(match.index, match.end);
-      const hint: ActKind | undefined = DIRECTIVE_WORD.test(before) || /^(?:Directive|Richtlinie|richtlijn|direttiva|directiva)/i.test(text)
-        ? 'directive'
-        : REGULATION_WORD.test(before) || /^(?:Regulation|Verordnung|règlement|verordening|regolamento|reglamento)/i.test(text)
-          ? 'regulation'
-          : undefined;
+      const hint: ActKind | undefined =
+        DIRECTIVE_WORD.test(before) || /^(?:Directive|Richtlinie|richtlijn|direttiva|directiva)/i.test(text)
+          ? 'directive'
+          : REGULATION_WORD.test(before) || /^(?:Regulation|Verordnung|règlement|verordening|regolamento|reglamento)/i.test(text)
+            ? 'regulation'
+            : undefined;
       const act = numbered(Number(match.groups[1]), Number(match.groups[2]), hint, /\b(?:No|Nr|n°)\.?\s*\d/i.test(text));
       if (act && !out.some((c) => c.match.page === match.page && c.match.index <= match.index && c.match.end >= match.end)) {
         out.push({ act, match });

@@ -19,7 +19,14 @@ export function extractDocxText(bytes: Uint8Array, limits: TextLimits): TextDocu
   if (body === undefined) throw new ExtractionFailure('invalid_file', `DOCX: no main document part (${main})`);
   const pages = wordprocessingText(body);
   const names = [...zip.entries.keys()].sort();
-  const parts = (re: RegExp) => names.filter((n) => re.test(n)).map((n) => wordprocessingText(xml(n) ?? '').join('\n').trim());
+  const parts = (re: RegExp) =>
+    names
+      .filter((n) => re.test(n))
+      .map((n) =>
+        wordprocessingText(xml(n) ?? '')
+          .join('\n')
+          .trim(),
+      );
   const headers = parts(/^word\/header\d*\.xml$/).filter(Boolean);
   const trailers = parts(/^word\/(footer\d*|footnotes|endnotes)\.xml$/).filter(Boolean);
   if (headers.length) pages[0] = `${[...new Set(headers)].join('\n')}\n${pages[0] ?? ''}`;

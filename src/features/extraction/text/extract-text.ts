@@ -1,14 +1,7 @@
 import type { WarmOcrEngine } from '../ocr/warm.js';
 import { DOCX, HTML, JPEG, MARKDOWN, PDF, PLAIN, PNG, parseMediaType } from './media-types.js';
 import { extractPlainText } from './plain.js';
-import {
-  DEFAULT_TEXT_LIMITS,
-  ExtractionFailure,
-  asExtractionFailure,
-  type OcrSettings,
-  type TextDocument,
-  type TextLimits,
-} from './types.js';
+import { DEFAULT_TEXT_LIMITS, ExtractionFailure, asExtractionFailure, type OcrSettings, type TextDocument, type TextLimits } from './types.js';
 
 export interface ExtractOptions {
   /**
@@ -30,12 +23,7 @@ export interface ExtractOptions {
  *   const { pages } = await extractText(await fs.readFile('doc.pdf'), 'application/pdf');
  *   const scan = await extractText(await fs.readFile('scan.pdf'), 'application/pdf', {}, { ocr: true });
  */
-export async function extractText(
-  bytes: Uint8Array,
-  mediaType: string,
-  limits: Partial<TextLimits> = {},
-  options: ExtractOptions = {},
-): Promise<TextDocument> {
+export async function extractText(bytes: Uint8Array, mediaType: string, limits: Partial<TextLimits> = {}, options: ExtractOptions = {}): Promise<TextDocument> {
   const all: TextLimits = { ...DEFAULT_TEXT_LIMITS, ...limits };
   const parsed = parseMediaType(mediaType);
   if (!parsed) throw new ExtractionFailure('unsupported_media_type', `no text extraction for ${mediaType}`);

@@ -11,11 +11,4 @@ export {
   type PoolStats,
 } from './pool.js';
 export { mediaTypeFromFileName, parseMediaType, DOCX, HTML, JPEG, MARKDOWN, PDF, PLAIN, PNG } from './media-types.js';
-export {
-  DEFAULT_TEXT_LIMITS,
-  ExtractionFailure,
-  type ExtractionFailureReason,
-  type OcrSettings,
-  type TextDocument,
-  type TextLimits,
-} from './types.js';
+export { DEFAULT_TEXT_LIMITS, ExtractionFailure, type ExtractionFailureReason, type OcrSettings, type TextDocument, type TextLimits } from './types.js';

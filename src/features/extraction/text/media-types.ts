@@ -36,9 +36,7 @@ export function parseMediaType(mediaType: string): ParsedMediaType | undefined {
   const [essence = '', ...params] = mediaType.split(';');
   const type = ALIASES[essence.trim().toLowerCase()];
   if (!type) return undefined;
-  const charset = params
-    .map((p) => /^\s*charset\s*=\s*"?([^";\s]+)"?\s*$/i.exec(p)?.[1])
-    .find((c) => c !== undefined);
+  const charset = params.map((p) => /^\s*charset\s*=\s*"?([^";\s]+)"?\s*$/i.exec(p)?.[1]).find((c) => c !== undefined);
   return charset ? { type, charset: charset.toLowerCase() } : { type };
 }
 

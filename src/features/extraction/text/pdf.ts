@@ -17,14 +17,12 @@ interface TextItemLike {
 export async function extractPdfText(bytes: Uint8Array, limits: TextLimits): Promise<TextDocument> {
   if (!hasPdfHeader(bytes)) throw new ExtractionFailure('invalid_file', 'PDF: no %PDF- header in the first 1024 bytes');
   // pdf.js takes ownership of the buffer it is given: hand it a copy.
-  const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false, stopAtErrors: false }).catch(
-    (error: unknown) => {
-      if ((error as { name?: string }).name === 'PasswordException') {
-        throw new ExtractionFailure('invalid_file', 'PDF: encrypted, it needs a password to open');
-      }
-      throw asExtractionFailure(error, 'PDF');
-    },
-  );
+  const pdf = await getDocumentProxy(new Uint8Array(bytes), { verbosity: 0, isEvalSupported: false, stopAtErrors: false }).catch((error: unknown) => {
+    if ((error as { name?: string }).name === 'PasswordException') {
+      throw new ExtractionFailure('invalid_file', 'PDF: encrypted, it needs a password to open');
+    }
+    throw asExtractionFailure(error, 'PDF');
+  });
   try {
     if (pdf.numPages < 1) throw new ExtractionFailure('invalid_file', 'PDF: the document has no pages');
     if (pdf.numPages > limits.maxPages) {

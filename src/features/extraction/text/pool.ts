@@ -251,11 +251,7 @@ export class ExtractionPool {
 
   private onReply(slot: Slot, reply: WorkerReply): void {
     if (slot.retired || !slot.task || reply.id !== slot.task.id) return;
-    this.finish(
-      slot,
-      reply.ok ? { document: reply.result, threadId: slot.threadId, jobs: reply.jobs } : new ExtractionFailure(reply.reason, reply.message),
-      true,
-    );
+    this.finish(slot, reply.ok ? { document: reply.result, threadId: slot.threadId, jobs: reply.jobs } : new ExtractionFailure(reply.reason, reply.message), true);
   }
 
   /** The worker died (heap exhausted, crash, exit): its document fails with the reason, the worker is gone. */

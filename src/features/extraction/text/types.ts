@@ -92,7 +92,4 @@ export interface WorkerRequest {
   id: number;
   job: WorkerJob;
 }
-export type WorkerReply = { id: number; jobs: number } & (
-  | { ok: true; result: TextDocument }
-  | { ok: false; reason: ExtractionFailureReason; message: string }
-);
+export type WorkerReply = { id: number; jobs: number } & ({ ok: true; result: TextDocument } | { ok: false; reason: ExtractionFailureReason; message: string });

@@ -90,8 +90,7 @@ export class ZipReader {
     const end = start + entry.compressedSize;
     if (end > this.bytes.length) throw invalid(`${name} is truncated`);
     const data = this.bytes.subarray(start, end);
-    const tooLarge = () =>
-      new ExtractionFailure('too_large', `DOCX: decompressed content exceeds the limit of ${this.budget} bytes left (zip bomb?)`);
+    const tooLarge = () => new ExtractionFailure('too_large', `DOCX: decompressed content exceeds the limit of ${this.budget} bytes left (zip bomb?)`);
     let out: Uint8Array;
     if (entry.method === 0) {
       out = data;

@@ -38,9 +38,7 @@ export function extractCarbonFootprint(ctx: DocContext): ExtractedField<number> 
   for (const m of findAll(ctx.doc, AMOUNT)) {
     if (OTHER_SUBJECT_AFTER.test(m.page.flat.slice(m.end, m.end + 30))) continue;
     if (/\b(?:per|equivalent\s+to|equal\s+to)\s*$/i.test(m.page.flat.slice(Math.max(0, m.index - 20), m.index))) continue;
-    const intro = intros
-      .filter((i) => i.page === m.page && i.end <= m.index && m.index - i.end <= 120)
-      .sort((a, b) => b.end - a.end)[0];
+    const intro = intros.filter((i) => i.page === m.page && i.end <= m.index && m.index - i.end <= 120).sort((a, b) => b.end - a.end)[0];
     if (!intro) continue;
     const kg = toKg(parseAmount(m.groups[1]!), m.groups[2]!);
     if (!Number.isFinite(kg) || kg <= 0) continue;

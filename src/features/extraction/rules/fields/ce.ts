@@ -12,8 +12,10 @@ import { negationOf } from '../negation.js';
 /** Any mention of CE as a mark (upper case, not part of a code such as "CE6CFC3B"). */
 const CE_MENTION = /(?<![\w/-])CE(?![\w-]*\d)(?!\w)(?!\)\s*(?:n°|No|Nr|\d))/g;
 /** The mention is about the marking itself. */
-const CE_MARK_AFTER = /^CE[\s-]*(?:mark(?:ing|ed|s)?|label(?:l?ed)?|logo|symbol|sign|conformity\s+marking|Kennzeichnung|Zeichen|gekennzeichnet|Konformitätskennzeichnung|markering|gemarkeerd|keurmerk|(?:declaration|Konformitätserklärung|conformiteitsverklaring)\b)/i;
-const CE_MARK_BEFORE = /\b(?:marquage|marque|logo|symbole|sigle|marcatura|marcado|marchio|bears?\s+the|carries|carry|affixed|mit\s+dem|trägt\s+das|draagt\s+het|porte\s+le)\s*(?:the\s+|le\s+|das\s+|het\s+)?$/i;
+const CE_MARK_AFTER =
+  /^CE[\s-]*(?:mark(?:ing|ed|s)?|label(?:l?ed)?|logo|symbol|sign|conformity\s+marking|Kennzeichnung|Zeichen|gekennzeichnet|Konformitätskennzeichnung|markering|gemarkeerd|keurmerk|(?:declaration|Konformitätserklärung|conformiteitsverklaring)\b)/i;
+const CE_MARK_BEFORE =
+  /\b(?:marquage|marque|logo|symbole|sigle|marcatura|marcado|marchio|bears?\s+the|carries|carry|affixed|mit\s+dem|trägt\s+das|draagt\s+het|porte\s+le)\s*(?:the\s+|le\s+|das\s+|het\s+)?$/i;
 /** CE alone on its line (a logo's alt text or a glyph), optionally with a notified body number. */
 const CE_ALONE = /(?:^|\n)CE(?:\s+\d{4})?(?=\n|$)/g;
 

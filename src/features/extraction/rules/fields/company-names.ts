@@ -11,7 +11,8 @@ export const LEGAL_FORM = new RegExp(`(?:\\b(?:${LEGAL_FORMS}))$`);
 /** The same tokens anywhere, ending at a word edge: "Orbis Development Company, L.P. The information …". */
 const LEGAL_FORM_INSIDE = new RegExp(`^(.{2,80}?\\b(?:${LEGAL_FORMS}))(?=[\\s,;)]|$)`);
 
-const LEGAL_FORM_START = /^\s*(?:Co\.?|Ltd\.?|LTD\.?|Limited|LLC|Inc\.?|INC\.?|Incorporated|Corp\.?|GmbH|AG|KG|SE|S\.A|SAS|SARL|B\.V|BV|N\.V|NV|S\.p\.A|S\.r\.l|S\.L|Oy|AB|PLC|plc|LLP|L\.P|LP)\b/i;
+const LEGAL_FORM_START =
+  /^\s*(?:Co\.?|Ltd\.?|LTD\.?|Limited|LLC|Inc\.?|INC\.?|Incorporated|Corp\.?|GmbH|AG|KG|SE|S\.A|SAS|SARL|B\.V|BV|N\.V|NV|S\.p\.A|S\.r\.l|S\.L|Oy|AB|PLC|plc|LLP|L\.P|LP)\b/i;
 
 const PRONOUN_PREFIX = /^(?:we|wir|nous|wij|noi|i|the\s+(?:company|manufacturer|undersigned)|hiermit|hereby|hierbij|par\s+la\s+présente|con\s+la\s+presente)\b[\s,]*/i;
 /**
@@ -21,8 +22,10 @@ const PRONOUN_PREFIX = /^(?:we|wir|nous|wij|noi|i|the\s+(?:company|manufacturer|
 const LEAD_WORDS =
   /^(?:(?:il|lo|la|le|les|l'|der|die|das|de|het|el|the)\s*)?(?:fabbricante|produttore|società|ditta|azienda|fabricant|société|entreprise|hersteller(?:in)?|firma|unternehmen|gesellschaft|fabrikant|producent|bedrijf|fabricante|empresa|manufacturer|company)(?=[\s,:]|$)[\s,:]*/i;
 const HEREBY_SUFFIX = /[\s,]*(?:hereby|hierbij|hiermit|par\s+la\s+présente|herewith|con\s+la\s+presente)\s*$/i;
-const ADDRESS_LIKE = /\d|\b(?:street|str\.|straße|strasse|road|rd\.|avenue|ave\.?|building|unit|suite|floor|zone|district|weg|laan|plein|rue|via|viale|piazza|corso|box|P\.?O\.?)\b/i;
-const NOT_A_NAME = /^(?:the|a|an|this|that|our|their|its|all|any|manufacturer|hersteller|fabricant|fabrikant|fabbricante|name|address|date|signature|page|general|table|section|chapter|life\s+cycle)\b/i;
+const ADDRESS_LIKE =
+  /\d|\b(?:street|str\.|straße|strasse|road|rd\.|avenue|ave\.?|building|unit|suite|floor|zone|district|weg|laan|plein|rue|via|viale|piazza|corso|box|P\.?O\.?)\b/i;
+const NOT_A_NAME =
+  /^(?:the|a|an|this|that|our|their|its|all|any|manufacturer|hersteller|fabricant|fabrikant|fabbricante|name|address|date|signature|page|general|table|section|chapter|life\s+cycle)\b/i;
 
 /** Splits at commas that end a name part, keeping "Co., Ltd" and ", Inc." with the name. */
 function nameSegments(text: string): string[] {

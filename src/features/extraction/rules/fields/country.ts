@@ -12,7 +12,7 @@ import { evidenceOf, findAll } from '../document.js';
 const ORIGIN = new RegExp(
   [
     '\\b(?<made>Made|Manufactured|Produced|Assembled|Fabriqué|Fabriquée|Produit|Assemblé|Hergestellt|Produziert|Gefertigt|Gemaakt|Geproduceerd|Vervaardigd|Geassembleerd|Prodotto|Fabbricato|Fabricado|Hecho)\\s+(?:in|en|au|aux|à|a)\\s+(?:the\\s+)?',
-    '\\b(?<label>Country\\s+of\\s+origin|Origin|Pays\\s+d\'origine|Origine|Herkunftsland|Ursprungsland|Land\\s+van\\s+herkomst|Paese\\s+di\\s+origine|País\\s+de\\s+origen)\\s*[:：]\\s*',
+    "\\b(?<label>Country\\s+of\\s+origin|Origin|Pays\\s+d'origine|Origine|Herkunftsland|Ursprungsland|Land\\s+van\\s+herkomst|Paese\\s+di\\s+origine|País\\s+de\\s+origen)\\s*[:：]\\s*",
   ]
     .map((p) => `(?:${p})`)
     .join('|')
@@ -21,17 +21,52 @@ const ORIGIN = new RegExp(
 );
 
 const ALIASES: Record<string, string> = {
-  prc: 'CN', 'p r c': 'CN', 'p r china': 'CN', 'peoples republic of china': 'CN', 'mainland china': 'CN', china: 'CN', chine: 'CN',
-  usa: 'US', 'u s a': 'US', 'u s': 'US', 'united states': 'US', 'united states of america': 'US', america: 'US',
-  uk: 'GB', 'u k': 'GB', 'great britain': 'GB', england: 'GB', scotland: 'GB', wales: 'GB', 'united kingdom': 'GB',
-  deutschland: 'DE', germany: 'DE', holland: 'NL', nederland: 'NL', 'the netherlands': 'NL',
-  korea: 'KR', 'south korea': 'KR', 'republic of korea': 'KR', taiwan: 'TW', 'taiwan r o c': 'TW', 'r o c': 'TW',
-  vietnam: 'VN', 'viet nam': 'VN', 'czech republic': 'CZ', turkey: 'TR', türkiye: 'TR', russia: 'RU',
+  prc: 'CN',
+  'p r c': 'CN',
+  'p r china': 'CN',
+  'peoples republic of china': 'CN',
+  'mainland china': 'CN',
+  china: 'CN',
+  chine: 'CN',
+  usa: 'US',
+  'u s a': 'US',
+  'u s': 'US',
+  'united states': 'US',
+  'united states of america': 'US',
+  america: 'US',
+  uk: 'GB',
+  'u k': 'GB',
+  'great britain': 'GB',
+  england: 'GB',
+  scotland: 'GB',
+  wales: 'GB',
+  'united kingdom': 'GB',
+  deutschland: 'DE',
+  germany: 'DE',
+  holland: 'NL',
+  nederland: 'NL',
+  'the netherlands': 'NL',
+  korea: 'KR',
+  'south korea': 'KR',
+  'republic of korea': 'KR',
+  taiwan: 'TW',
+  'taiwan r o c': 'TW',
+  'r o c': 'TW',
+  vietnam: 'VN',
+  'viet nam': 'VN',
+  'czech republic': 'CZ',
+  turkey: 'TR',
+  türkiye: 'TR',
+  russia: 'RU',
 };
 const LANGS = ['en', 'fr', 'de', 'nl', 'it', 'es'];
 
 function key(text: string): string {
-  return text.toLowerCase().replace(/['’]/g, '').replace(/[^\p{L}]+/gu, ' ').trim();
+  return text
+    .toLowerCase()
+    .replace(/['’]/g, '')
+    .replace(/[^\p{L}]+/gu, ' ')
+    .trim();
 }
 
 /** Alpha-2 of a country name in any of the six languages, trying the longest leading run of words first. */

@@ -9,7 +9,7 @@ const LABEL = [
   'energy\\s+(?:efficiency\\s+)?(?:class|rating|label(?:\\s+class)?)',
   'Energieeffizienzklasse',
   'Energie(?:effizienz)?-?klasse',
-  'classe\\s+(?:énergétique|d\'efficacité\\s+énergétique|energetica|di\\s+efficienza\\s+energetica)',
+  "classe\\s+(?:énergétique|d'efficacité\\s+énergétique|energetica|di\\s+efficienza\\s+energetica)",
   'energie(?:-?efficiëntie)?-?klasse',
   'energielabel',
   'clase\\s+(?:energética|de\\s+eficiencia\\s+energética)',

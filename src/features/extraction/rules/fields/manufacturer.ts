@@ -37,13 +37,45 @@ const DECLARES =
 /** The verb before the name: "Hiermit bestätigt die X GmbH, dass", "certifie la société X SAS que". */
 const DECLARES_BEFORE =
   /\b(?:bestätig(?:t|en)|erklär(?:t|en)|bescheinig(?:t|en)|versicher(?:t|n)|certifie|déclare|atteste|dichiara|certifica)\s+(?:hiermit\s+)?(?:(?:die|der|das|la|le|il)\s+)?([^,\n]{2,90}?)\s*,?\s+(?:dass|que|che)\b/gi;
-const ON_BEHALF = /\b(?:for\s+and\s+on\s+behalf\s+of|on\s+behalf\s+of|for\s+and\s+behalf\s+of|im\s+Namen\s+(?:der|des|von)|pour\s+le\s+compte\s+de|au\s+nom\s+de|per\s+conto\s+di|in\s+nome\s+e\s+per\s+conto\s+di|namens)\s*:?\s+([^\n]{2,90})/gi;
-const CLOSING = /^(?:(?:yours\s+)?sincerely|(?:best|kind|warm)?\s*regards|yours\s+(?:faithfully|truly)|respectfully|mit\s+freundlichen\s+grüßen|freundliche\s+grüße|cordialement|salutations\s+distinguées|distinti\s+saluti|cordiali\s+saluti|met\s+vriendelijke\s+groet(?:en)?|atentamente)\b[,.]?\s*$/gim;
+const ON_BEHALF =
+  /\b(?:for\s+and\s+on\s+behalf\s+of|on\s+behalf\s+of|for\s+and\s+behalf\s+of|im\s+Namen\s+(?:der|des|von)|pour\s+le\s+compte\s+de|au\s+nom\s+de|per\s+conto\s+di|in\s+nome\s+e\s+per\s+conto\s+di|namens)\s*:?\s+([^\n]{2,90})/gi;
+const CLOSING =
+  /^(?:(?:yours\s+)?sincerely|(?:best|kind|warm)?\s*regards|yours\s+(?:faithfully|truly)|respectfully|mit\s+freundlichen\s+grüßen|freundliche\s+grüße|cordialement|salutations\s+distinguées|distinti\s+saluti|cordiali\s+saluti|met\s+vriendelijke\s+groet(?:en)?|atentamente)\b[,.]?\s*$/gim;
 const MADE_BY = /\b(?:manufactured|made|produced|hergestellt|fabriqué|geproduceerd|vervaardigd)\s+(?:by\/for|by|for|von|par|door)\s*:?\s+([^\n.;:()]{2,80})/gi;
 const COPYRIGHT = /(?:©|\(c\)|\bcopyright\b)(?:\s*(?:©|\(c\)|copyright))?\s*(?:(?:19|20)\d{2}(?:\s*-\s*(?:19|20)\d{2})?\s*,?\s*)?(\p{Lu}[^\n©]{1,100})/gimu;
 const COPYRIGHT_TAIL = /\s*(?:\.\s*)?(?:All\s+rights|Alle\s+Rechte|Tous\s+droits|Alle\s+rechten|Tutti\s+i\s+diritti|Registered)[^]*$/i;
-const DOMAIN = /\b(?:https?:\/\/)?(?:www\d?\.|[a-z0-9-]{1,63}\.)?([a-z0-9-]{2,30})\.(?:com|net|org|de|fr|nl|eu|co\.uk|uk|cn|io|be|it|es|ch|at|se|dk|fi|no|pl|jp|kr|tw|rocks)\b|@([a-z0-9-]{2,30})\./gi;
-const GENERIC_DOMAINS = new Set(['google', 'youtube', 'facebook', 'github', 'linkedin', 'twitter', 'microsoft', 'europa', 'echa', 'iec', 'iso', 'cenelec', 'etsi', 'gs1', 'docusign', 'adobe', 'example', 'gmail', 'outlook', 'hotmail', 'yahoo', 'wikipedia', 'amazon', 'apple', 'epa', 'gov', 'w3', 'schema']);
+const DOMAIN =
+  /\b(?:https?:\/\/)?(?:www\d?\.|[a-z0-9-]{1,63}\.)?([a-z0-9-]{2,30})\.(?:com|net|org|de|fr|nl|eu|co\.uk|uk|cn|io|be|it|es|ch|at|se|dk|fi|no|pl|jp|kr|tw|rocks)\b|@([a-z0-9-]{2,30})\./gi;
+const GENERIC_DOMAINS = new Set([
+  'google',
+  'youtube',
+  'facebook',
+  'github',
+  'linkedin',
+  'twitter',
+  'microsoft',
+  'europa',
+  'echa',
+  'iec',
+  'iso',
+  'cenelec',
+  'etsi',
+  'gs1',
+  'docusign',
+  'adobe',
+  'example',
+  'gmail',
+  'outlook',
+  'hotmail',
+  'yahoo',
+  'wikipedia',
+  'amazon',
+  'apple',
+  'epa',
+  'gov',
+  'w3',
+  'schema',
+]);
 /** Parts of a letterhead or footer line after the name: "·", "•", "|", " - ", or a comma before an address. */
 const LINE_PARTS = /\s+[·•|]\s+|\s+-\s+|\t/;
 const ADDRESS_LINE = /\b\d{4,5}\b|\b\d+\s+\p{L}|\p{L}\s+\d+\b|\b(?:street|road|avenue|suite|unit|straße|strasse|rue|via|laan|weg|P\.?O\.?\s+Box)\b/iu;
@@ -194,4 +226,9 @@ export function extractManufacturer(ctx: DocContext): ExtractedField<string> | u
   return { value: best.name, confidence: round(confidence), evidence: [evidenceOf(best), ...agreeing.slice(0, 2).map(evidenceOf)] };
 }
 
-const fold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]/g, '');
+const fold = (s: string) =>
+  s
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');

@@ -94,7 +94,10 @@ function labelAboveValue(ctx: DocContext, re: RegExp, check: (v: string) => stri
 function reportSubject(ctx: DocContext): Found[] {
   const page = ctx.doc.pages[0];
   if (!page) return [];
-  const lines = page.text.split('\n').map((text) => ({ text: text.trim(), index: page.text.indexOf(text) })).filter((l) => l.text);
+  const lines = page.text
+    .split('\n')
+    .map((text) => ({ text: text.trim(), index: page.text.indexOf(text) }))
+    .filter((l) => l.text);
   const head = lines.slice(0, 4);
   const out: Found[] = [];
   head.forEach((line, i) => {
@@ -115,13 +118,20 @@ function reportSubject(ctx: DocContext): Found[] {
 }
 
 function plausibleName(value: string): string | undefined {
-  const v = value.replace(/\s+/g, ' ').replace(/[.,;:]+$/, '').trim();
+  const v = value
+    .replace(/\s+/g, ' ')
+    .replace(/[.,;:]+$/, '')
+    .trim();
   if (v.length < 2 || v.length > 100 || /[:：]/.test(v) || /\b(?:declare|hereby|complies|conform)\b/i.test(v)) return undefined;
   return v.split(' ').length <= 12 ? v : undefined;
 }
 
 function plausibleModel(value: string): string | undefined {
-  const v = value.trim().split(/\s{2,}|\t|,|;|\s+\(/)[0]!.replace(/[.,;:]+$/, '').trim();
+  const v = value
+    .trim()
+    .split(/\s{2,}|\t|,|;|\s+\(/)[0]!
+    .replace(/[.,;:]+$/, '')
+    .trim();
   if (v.length < 2 || v.length > 40 || !/\d/.test(v) || v.split(' ').length > 3) return undefined;
   return v;
 }
@@ -148,7 +158,12 @@ export function extractProductName(ctx: DocContext): ExtractedField<string> | un
     page: m.page,
     index: m.end - m.groups[2]!.length,
   }));
-  const scope = findAll(ctx.doc, SCOPE).map((m) => ({ value: plausibleName(m.groups[1]!) ?? '', confidence: 0.55, page: m.page, index: m.page.flat.indexOf(m.groups[1]!, m.index) }));
+  const scope = findAll(ctx.doc, SCOPE).map((m) => ({
+    value: plausibleName(m.groups[1]!) ?? '',
+    confidence: 0.55,
+    page: m.page,
+    index: m.page.flat.indexOf(m.groups[1]!, m.index),
+  }));
   return field(
     [
       ...labelled(ctx, PRODUCT_LABEL, plausibleName, 0.85),
