@@ -13,6 +13,8 @@ import { createAuditService } from './features/audit/service.js';
 import { createCatalogView } from './features/catalog/catalog-view.js';
 import { catalogRoutes } from './features/catalog/routes.js';
 import { passportRoutes } from './features/passports/routes.js';
+import { registryRoutes } from './features/registry/routes.js';
+import { createRegistryService } from './features/registry/service.js';
 import { createComplianceService } from './features/passports/service.js';
 import { createGenerateService } from './features/passports/generate-service.js';
 import { productRoutes } from './features/products/routes.js';
@@ -117,7 +119,7 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
 
   const access = createAccessService(database.db, { keyChanges });
   const products = createProductService(database.db);
-  const compliance = createComplianceService(database.db);
+  const compliance = createComplianceService(database.db, { publicBaseUrl: config.publicBaseUrl });
   const catalog = createCatalogView(database.db, database.dialect, createResultCache(database.db, database.dialect, config.resultCacheItems, catalogChanges));
   const generator = createGenerateService(database.db, compliance, {
     threshold: config.extractionApplyThreshold,
@@ -142,6 +144,7 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
       await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });
       await api.register(extractionRoutes, { extraction });
       await api.register(auditRoutes, { audit: createAuditService(database.db) });
+      await api.register(registryRoutes, { registry: createRegistryService(database.db) });
     },
     { prefix: '/api/v1' },
   );

@@ -479,6 +479,8 @@ export function passportValues(productId: string, brand: string | null, category
     product_name: title.split(',')[0]!.trim(),
     manufacturer: `${brand ?? 'Generic'} ${LEGAL_FORMS[hash32(brand ?? '') % LEGAL_FORMS.length]}`,
     country_of_origin: r.pick(ORIGINS[spec.kind]),
+    commodity_code: null,
+    facility_id: null,
     materials: materialsFor(r, spec),
     carbon_footprint_kg: Math.round((co2Min + r.next() * (co2Max - co2Min)) * 10) / 10,
     recyclability_score: r.pick(['A', 'B', 'B', 'C', 'C', 'D', 'E']),

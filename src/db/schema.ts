@@ -10,6 +10,8 @@ export interface OrganisationsTable {
   slug: string;
   name: string;
   created_at: string;
+  /** The unique operator identifier for the EU DPP registry: an EORI number or a GLN (canonical form); null until set. */
+  operator_id: Generated<string | null>;
 }
 
 export interface ApiKeysTable {
@@ -74,6 +76,10 @@ export interface ComplianceRecordsTable {
   energy_class: string | null;
   recyclable: number | boolean | null;
   hazardous_substances: string | null;
+  /** CN/HS commodity code, digits only (6, 8 or 10). */
+  commodity_code: string | null;
+  /** GLN of the facility the product is made at. */
+  facility_id: string | null;
   /** JSON: field → source ("api" or "extraction:<id>") of its current value. */
   field_sources: string;
   published_version: number | null;
@@ -217,6 +223,34 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+/** One entry of the EU DPP registry queue (features/registry): a published version or a withdrawal, with its registry fields as they were then. */
+export interface RegistryEntriesTable {
+  id: string;
+  org_id: string;
+  product_id: string;
+  dpp_id: string;
+  published_version: number;
+  /** registration | withdrawal */
+  kind: string;
+  /** incomplete | pending | submitted | registered | rejected */
+  status: string;
+  /** JSON array of the registry fields that were missing. */
+  missing_fields: string;
+  product_identifier: string;
+  /** gtin | dpp_id */
+  product_identifier_scheme: string;
+  operator_id: string | null;
+  facility_id: string | null;
+  commodity_code: string | null;
+  passport_uri: string;
+  queued_at: string;
+  updated_at: string;
+  submitted_at: string | null;
+  acknowledged_at: string | null;
+  registry_id: string | null;
+  reason: string | null;
+}
+
 export interface Schema {
   organisations: OrganisationsTable;
   api_keys: ApiKeysTable;
@@ -232,6 +266,7 @@ export interface Schema {
   extraction_tasks: ExtractionTasksTable;
   extractions: ExtractionsTable;
   audit_events: AuditEventsTable;
+  registry_entries: RegistryEntriesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
@@ -243,3 +278,4 @@ export type JobRow = Selectable<JobsTable>;
 export type DocumentRow = Selectable<DocumentsTable>;
 export type ExtractionRow = Selectable<ExtractionsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type RegistryEntryRow = Selectable<RegistryEntriesTable>;

@@ -21,7 +21,7 @@ export function createSystemWorker(
   options: { onExtractionOutcome?: ExtractionJobDeps['onOutcome']; providers?: ExtractionProviders } = {},
 ): Worker {
   const providers = options.providers ?? createExtractionProviders(config);
-  const compliance = createComplianceService(database.db);
+  const compliance = createComplianceService(database.db, { publicBaseUrl: config.publicBaseUrl });
   const pool = new ExtractionPool({ size: config.extractionWorkers, maxOldGenerationMb: config.extractionMemoryMb });
   const worker = createWorker({
     db: database.db,

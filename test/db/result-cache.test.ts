@@ -184,6 +184,7 @@ describe.runIf(dialects.includes('postgres'))('result cache on the catalog feed 
       'extraction_tasks',
       'extractions',
       'audit_events',
+      'registry_entries',
       'rate_limit_hits',
       'kysely_migration',
       'kysely_migration_lock',

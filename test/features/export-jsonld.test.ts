@@ -56,6 +56,8 @@ function passport(overrides: Partial<PassportView>): PassportView {
     product_name: 'Unnamed product',
     manufacturer: null,
     country_of_origin: null,
+    commodity_code: null,
+    facility_id: null,
     materials: [],
     carbon_footprint_kg: null,
     recyclability_score: null,

@@ -186,6 +186,8 @@ function fullPassport() {
     product_name: 'Drill',
     manufacturer: 'ACME GmbH',
     country_of_origin: 'DE',
+    commodity_code: '84672100',
+    facility_id: '4012345000009',
     materials: [{ name: 'Steel', percentage: 100 }],
     carbon_footprint_kg: 12.5,
     recyclability_score: 'B',

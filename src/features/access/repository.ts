@@ -1,6 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import { notifySql } from '../../db/pg-listen.js';
-import type { ApiKeyRow, OrganisationRow, Schema } from '../../db/schema.js';
+import type { ApiKeyRow, OrganisationRow, OrganisationsTable, Schema } from '../../db/schema.js';
 import { KEY_CHANGES_CHANNEL } from './key-cache.js';
 
 /** SQL for organisations and API keys. Returns undefined for not found. */
@@ -10,7 +10,7 @@ export function createAccessRepository(db: Kysely<Schema>) {
       return db.selectFrom('organisations').selectAll().where('slug', '=', slug).executeTakeFirst();
     },
 
-    async insertOrganisation(row: OrganisationRow): Promise<void> {
+    async insertOrganisation(row: Insertable<OrganisationsTable>): Promise<void> {
       await db
         .insertInto('organisations')
         .values(row)

@@ -18,10 +18,19 @@ export interface AuditActor {
 /** The actor of changes made by the service itself (seeding, maintenance). */
 export const SYSTEM_ACTOR: AuditActor = Object.freeze({ keyId: null, source: 'system' });
 
-export const AUDIT_ACTIONS = ['passport.publish', 'passport.withdraw', 'product.delete', 'document.delete', 'key.create', 'key.revoke'] as const;
+export const AUDIT_ACTIONS = [
+  'passport.publish',
+  'passport.withdraw',
+  'product.delete',
+  'document.delete',
+  'key.create',
+  'key.revoke',
+  'organisation.update',
+  'registry.acknowledge',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditTargetType = 'passport' | 'product' | 'document' | 'api_key';
+export type AuditTargetType = 'passport' | 'product' | 'document' | 'api_key' | 'organisation' | 'registry_entry';
 
 export interface AuditEventInput {
   orgId: string;

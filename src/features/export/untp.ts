@@ -17,6 +17,15 @@ import type { ExportInput } from './types.js';
 type JsonObject = { [key: string]: Json };
 
 const GTIN_SCHEME = { type: ['IdentifierScheme'], id: 'https://id.gs1.org/01/', name: 'Global Trade Item Number (GTIN)' };
+const GLN_SCHEME = { type: ['IdentifierScheme'], id: 'https://id.gs1.org/414/', name: 'Global Location Number (GLN)' };
+/** The EU's customs tariff (TARIC), where every HS, CN and TARIC code can be looked up. */
+const TARIC = 'https://ec.europa.eu/taxation_customs/dds2/taric/';
+
+/** The commodity code as a UNTP classification (its name is not recorded, so the code names it). */
+function commodityClassification(code: string): JsonObject {
+  const scheme = code.length === 6 ? 'Harmonized System (HS)' : code.length === 8 ? 'Combined Nomenclature (CN)' : 'Integrated Tariff of the EU (TARIC)';
+  return { type: ['Classification'], id: `${TARIC}measures.jsp?Lang=en&Taric=${code}`, code, name: `${scheme} ${code}`, schemeID: TARIC, schemeName: scheme };
+}
 
 /** The European Commission, as named by the EU Publications Office authority table. */
 const EUROPEAN_COMMISSION = { id: 'http://publications.europa.eu/resource/authority/corporate-body/COM', name: 'European Commission' };
@@ -162,6 +171,9 @@ export function toUntpCredential(input: ExportInput, now: string = nowIso()): Re
     registeredId: input.gtin14 ?? p.product_id,
     idScheme: input.gtin14 ? GTIN_SCHEME : { type: ['IdentifierScheme'], id: `${input.baseUrl}/dpp/`, name: `Product id at ${host}` },
     countryOfProduction: p.country_of_origin,
+    productCategory: p.commodity_code ? [commodityClassification(p.commodity_code)] : null,
+    // The facility is known by its GLN only: the GS1 Digital Link of the location names it.
+    producedAtFacility: p.facility_id ? { id: `https://id.gs1.org/414/${p.facility_id}`, name: `GLN ${p.facility_id}`, registeredId: p.facility_id, idScheme: GLN_SCHEME } : null,
     // Extension terms (untp-extension/v1).
     weeeCategory: env.weee_category,
     energyClass: env.energy_class,

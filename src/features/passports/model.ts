@@ -147,6 +147,32 @@ export const PASSPORT_MODEL = {
     extraction: true,
     tier: 'public',
   }),
+  // The EU DPP registry's fields (Reg. 2026/1778, see features/registry): optional, so no passport
+  // changes status; a registry entry without them is queued as incomplete.
+  commodity_code: field({
+    input: Type.String({ minLength: 6, maxLength: 20, description: 'Combined Nomenclature / HS commodity code: 6, 8 or 10 digits (spaces and dots are dropped)' }),
+    output: Type.String(),
+    storage: 'text',
+    endpoints: ['passport'],
+    section: 'passport',
+    requiredForComplete: false,
+    jsonLd: { term: 'commodityCode', definition: { '@id': 'dppc:commodityCode', '@type': 'xsd:string' } },
+    untp: 'credentialSubject.product.productCategory[].code',
+    extraction: false,
+    tier: 'public',
+  }),
+  facility_id: field({
+    input: Type.String({ minLength: 13, maxLength: 20, description: 'GLN (13 digits, GS1 check digit) of the facility the product is made at' }),
+    output: Type.String(),
+    storage: 'text',
+    endpoints: ['passport'],
+    section: 'passport',
+    requiredForComplete: false,
+    jsonLd: { term: 'facilityId', definition: { '@id': 'dppc:facilityGln', '@type': 'xsd:string' } },
+    untp: 'credentialSubject.product.producedAtFacility.registeredId',
+    extraction: false,
+    tier: 'public',
+  }),
   materials: field({
     input: Type.Array(MaterialInput, { maxItems: 100 }),
     output: Type.Array(MaterialOutput),

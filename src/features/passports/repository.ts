@@ -2,16 +2,17 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { dialectOf } from '../../db/dialect.js';
 import { preparedQuery } from '../../db/prepared.js';
 import type { ComplianceRecordsTable, Schema } from '../../db/schema.js';
+import { registryStatusSql } from '../registry/repository.js';
 import { passportDocumentSql } from './views.js';
 
 type Db = Kysely<Schema> | Transaction<Schema>;
 
-/** The product's passport as JSON text (null without one) and its version, in one statement: the passport GET. */
+/** The product's passport as JSON text (null without one), its version and its newest EU registry entry (JSON text or null), in one statement: the passport GET. */
 const passportDocument = preparedQuery((db: Kysely<Schema>, param: (name: 'orgId' | 'productId') => string) =>
   db
     .selectFrom('products as p')
     .leftJoin('compliance_records as cr', 'cr.product_id', 'p.id')
-    .select([sql<number | null>`${sql.ref('cr.version')}`.as('version'), passportDocumentSql(dialectOf(db)).as('body')])
+    .select([sql<number | null>`${sql.ref('cr.version')}`.as('version'), passportDocumentSql(dialectOf(db)).as('body'), registryStatusSql(dialectOf(db)).as('registry')])
     .where('p.org_id', '=', param('orgId'))
     .where('p.id', '=', param('productId')),
 );
@@ -36,7 +37,7 @@ export function createComplianceRepository(db: Db) {
     },
 
     /** The passport GET's answer, rendered by the database; undefined when the product does not exist. */
-    async findPassportDocument(orgId: string, productId: string): Promise<{ version: number | null; body: string | null } | undefined> {
+    async findPassportDocument(orgId: string, productId: string): Promise<{ version: number | null; body: string | null; registry: string | null } | undefined> {
       const [found] = await passportDocument(db, { orgId, productId });
       return found;
     },

@@ -5,9 +5,9 @@ import { principalOf } from '../../http/auth.js';
 import { sendJson } from '../../http/send-json.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
-import { etagOf } from './etag.js';
+import { etagOf, passportEtagOf } from './etag.js';
 import { ENVIRONMENTAL_FIELDS, PASSPORT_FIELDS, type Field } from './record.js';
-import { EnvironmentalPatchBody, EnvironmentalSchema, HistoryQuery, HistoryResult, PassportPatchBody, PassportSchema, PatchResult, PublishResult } from './schemas.js';
+import { EnvironmentalPatchBody, EnvironmentalSchema, HistoryQuery, HistoryResult, PassportGetSchema, PassportPatchBody, PatchResult, PublishResult } from './schemas.js';
 import { GEN_LANGS, type GenLang } from './generate.js';
 import type { GenerateService } from './generate-service.js';
 import type { Actor, ComplianceService } from './service.js';
@@ -21,8 +21,7 @@ const actorOf = (request: FastifyRequest): Actor => ({ keyId: principalOf(reques
 const ifMatchOf = (request: FastifyRequest) => request.headers['if-match'];
 
 /** Sets the ETag and answers 304 when the client already has this version. */
-function withEtag(request: FastifyRequest, reply: FastifyReply, version: number): boolean {
-  const etag = etagOf(version);
+function withEtag(request: FastifyRequest, reply: FastifyReply, version: number, etag = etagOf(version)): boolean {
   reply.header('etag', etag).header('cache-control', 'private, no-cache');
   const none = request.headers['if-none-match'];
   return none !== undefined && none.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
@@ -40,13 +39,13 @@ export const passportRoutes: FastifyPluginAsyncTypebox<PassportRoutesOptions> = 
   app.get(
     '/compliance/dpp/:product_id',
     {
-      schema: { tags, summary: 'Get the DPP of a product', params: ProductIdParams, response: { 200: PassportSchema, ...ProblemResponses } },
+      schema: { tags, summary: 'Get the DPP of a product', params: ProductIdParams, response: { 200: PassportGetSchema, ...ProblemResponses } },
     },
     async (request, reply) => {
       const passport = await compliance.getPassportDocument(principalOf(request).orgId, request.params.product_id);
-      if (withEtag(request, reply, passport.version)) return reply.code(304).send();
-      // JSON text rendered by the database in the shape of PassportSchema.
-      return sendJson(reply, passport.body);
+      if (withEtag(request, reply, passport.version, passportEtagOf(passport.version, passport.registry))) return reply.code(304).send();
+      // JSON text rendered by the database in the shape of PassportSchema, and its EU registry status (README, "EU registry").
+      return sendJson(reply, `${passport.body.slice(0, -1)},"registry_status":${passport.registry ?? 'null'}}`);
     },
   );
 

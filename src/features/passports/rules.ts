@@ -1,4 +1,5 @@
 import { errors, type FieldError } from '../../errors.js';
+import { parseCommodityCode, parseGln } from '../../lib/registry-ids.js';
 import { isEmpty, requiredForComplete } from './derive.js';
 import { PASSPORT_MODEL } from './model.js';
 import type { ComplianceValues, Field, Material, Substance } from './record.js';
@@ -126,6 +127,13 @@ export function normalisePatch(patch: Partial<Record<Field, unknown>>): Partial<
           };
         });
         break;
+      case 'commodity_code':
+      case 'facility_id': {
+        const parsed = field === 'commodity_code' ? parseCommodityCode(value as string) : parseGln(value as string);
+        if (parsed.ok) out[field] = parsed.value;
+        else bad(`/${field}`, parsed.rule, parsed.message);
+        break;
+      }
       default:
         // Free text (the model's text fields without a rule above) is trimmed and must not be blank.
         if (PASSPORT_MODEL[field].storage === 'text' && typeof value === 'string') {

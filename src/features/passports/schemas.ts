@@ -18,6 +18,26 @@ export type EnvironmentalPatch = Static<typeof EnvironmentalPatchBody>;
 export const DppStatus = DppStatusSchema;
 
 export const PassportSchema = passportSchema(PASSPORT_MODEL);
+
+/** The authenticated passport GET: the passport and the status of its newest EU registry entry (features/registry). */
+export const PassportGetSchema = Type.Object({
+  ...PassportSchema.properties,
+  registry_status: Nullable(
+    Type.Object(
+      {
+        entry_id: Type.String(),
+        kind: Type.String({ description: 'registration (a published version) or withdrawal' }),
+        published_version: Type.Integer(),
+        status: Type.String({ description: 'incomplete, pending, submitted, registered or rejected' }),
+        missing_fields: Type.Array(Type.String()),
+        registry_id: Nullable(Type.String()),
+        reason: Nullable(Type.String()),
+        updated_at: Type.String(),
+      },
+      { description: 'null until the passport is first published' },
+    ),
+  ),
+});
 export const EnvironmentalSchema = environmentalSchema(PASSPORT_MODEL);
 
 /** PATCH answers: the product, the fields that were sent (normalised), and the new state. */

@@ -5,6 +5,8 @@ import { AppError, errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
 import { recordAudit } from '../audit/record.js';
+import { publishableGtin } from '../export/digital-link.js';
+import { queueRegistryEntry } from '../registry/service.js';
 import { requireOwnedProduct } from '../products/ownership.js';
 import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
 import { ifMatchHolds } from './etag.js';
@@ -85,7 +87,7 @@ function certificationDeltas(before: string[], after: string[]): Map<string, num
  * If-Match version, records the history entry, keeps the list/stats columns in step, and never
  * loses a concurrent change (row lock on PostgreSQL, single writer on SQLite, version guard on both).
  */
-export function createComplianceService(db: Kysely<Schema>) {
+export function createComplianceService(db: Kysely<Schema>, options: { publicBaseUrl?: string } = {}) {
   const read = createComplianceRepository(db);
 
   /** Runs `work` in a transaction, retrying when a concurrent writer won a race on a unique key. */
@@ -197,11 +199,11 @@ export function createComplianceService(db: Kysely<Schema>) {
      * The full passport (working copy) of a product as JSON text, shaped as `passportView`, and its
      * version (for the ETag); 404 when the product has none.
      */
-    async getPassportDocument(orgId: string, productId: string): Promise<{ version: number; body: string }> {
+    async getPassportDocument(orgId: string, productId: string): Promise<{ version: number; body: string; registry: string | null }> {
       const found = await read.findPassportDocument(orgId, productId);
       if (!found) throw errors.productNotFound(productId);
       if (found.body === null || found.version === null) throw noPassport(productId);
-      return { version: Number(found.version), body: found.body };
+      return { version: Number(found.version), body: found.body, registry: found.registry };
     },
 
     async getEnvironmental(orgId: string, productId: string) {
@@ -263,6 +265,7 @@ export function createComplianceService(db: Kysely<Schema>) {
         });
         if (!(await repo.updateRecord(productId, row.version, next))) throw new VersionRace();
         await finishTransition(trx, orgId, product, next, 'publish', actor, now, [{ field: 'published_version', old: row.published_version, new: publishedVersion }]);
+        await queueForRegistry(trx, orgId, product, next, 'registration', now);
         await recordAudit(trx, {
           orgId,
           actor,
@@ -291,6 +294,7 @@ export function createComplianceService(db: Kysely<Schema>) {
         if (!(await repo.updateRecord(productId, row.version, next))) throw new VersionRace();
         await repo.markPublicationWithdrawn(productId, row.published_version, now);
         await finishTransition(trx, orgId, product, next, 'withdraw', actor, now, [{ field: 'withdrawn_at', old: null, new: now }]);
+        await queueForRegistry(trx, orgId, product, next, 'withdrawal', now);
         await recordAudit(trx, {
           orgId,
           actor,
@@ -322,6 +326,30 @@ export function createComplianceService(db: Kysely<Schema>) {
       };
     },
   };
+
+  /** The EU registry's queue entry of a publish or withdrawal (features/registry), in its transaction. */
+  async function queueForRegistry(
+    trx: Transaction<Schema>,
+    orgId: string,
+    product: { id: string; gtin14: string | null; gtin_valid: number | boolean | null },
+    next: ComplianceRow,
+    kind: 'registration' | 'withdrawal',
+    now: string,
+  ) {
+    if (!options.publicBaseUrl) throw new Error('Publishing needs the public base URL (createComplianceService options): registry entries hold the passport URI.');
+    await queueRegistryEntry(trx, {
+      orgId,
+      productId: product.id,
+      dppId: next.dpp_id,
+      publishedVersion: next.published_version!,
+      kind,
+      gtin14: publishableGtin(product.gtin14, toBool(product.gtin_valid)),
+      commodityCode: next.commodity_code,
+      facilityId: next.facility_id,
+      publicBaseUrl: options.publicBaseUrl,
+      at: now,
+    });
+  }
 
   /** Common tail of publish and withdraw: list/stats columns and the history entry. */
   async function finishTransition(
