@@ -29,6 +29,9 @@ import { extractionRoutes } from './features/extraction/routes.js';
 import { createExtractionService } from './features/extraction/service.js';
 import { createExtractionProviders } from './features/extraction/providers.js';
 import { systemRoutes } from './features/system/routes.js';
+import { credentialPublicRoutes } from './features/credentials/public-routes.js';
+import { credentialRoutes } from './features/credentials/routes.js';
+import { createCredentialService } from './features/credentials/service.js';
 import { installAuth } from './http/auth.js';
 import { createMetrics, installMetrics } from './http/metrics.js';
 import { clientErrorProblem, frameworkErrorProblem, installProblemHandlers } from './http/problem.js';
@@ -119,7 +122,13 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
 
   const access = createAccessService(database.db, { keyChanges });
   const products = createProductService(database.db);
-  const compliance = createComplianceService(database.db, { publicBaseUrl: config.publicBaseUrl });
+  // Signed credentials of published versions (did:web, Ed25519 keys, revocation status lists).
+  const credentials = createCredentialService(database.db, {
+    baseUrl: config.publicBaseUrl,
+    signingSecret: config.signingSecret,
+    validityDays: config.credentialValidityDays,
+  });
+  const compliance = createComplianceService(database.db, { publicBaseUrl: config.publicBaseUrl, credentials });
   const catalog = createCatalogView(database.db, database.dialect, createResultCache(database.db, database.dialect, config.resultCacheItems, catalogChanges));
   const generator = createGenerateService(database.db, compliance, {
     threshold: config.extractionApplyThreshold,
@@ -132,6 +141,7 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
   if (qr) app.addHook('onClose', () => qr.close());
   const extraction = createExtractionService(database.db, { defaultProvider: config.extractionProvider, providers: createExtractionProviders(config) });
 
+  await app.register(credentialPublicRoutes, { credentials });
   await app.register(systemRoutes, { database, ...(clusterWorker ? { servedBy: { worker: clusterWorker, pid: process.pid } } : {}) });
   await app.register(publicRoutes, { exports, baseUrl: config.publicBaseUrl });
   await app.register(
@@ -144,6 +154,7 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
       await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });
       await api.register(extractionRoutes, { extraction });
       await api.register(auditRoutes, { audit: createAuditService(database.db) });
+      await api.register(credentialRoutes, { credentials });
       await api.register(registryRoutes, { registry: createRegistryService(database.db) });
     },
     { prefix: '/api/v1' },

@@ -103,6 +103,13 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Serve `/metrics` without a token (only where the port is reachable by the scraper alone: loopback, a private network). */
   readonly metricsAllowUnauthenticated: boolean;
+  /**
+   * Encrypts the organisations' credential signing keys at rest (AES-256-GCM under a key derived from it);
+   * undefined stores them unencrypted (see README, "Signed credentials").
+   */
+  readonly signingSecret: string | undefined;
+  /** A passport credential's `validUntil`: this many days after its `validFrom` (publication). */
+  readonly credentialValidityDays: number;
 }
 
 /**
@@ -183,6 +190,13 @@ function secret(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   if (!value) return undefined;
   if (/\s/.test(value)) throw new ConfigError(`${name} must not contain whitespace`);
+  return value;
+}
+
+/** SIGNING_SECRET: at least 32 characters (the key it derives is only as strong as it is). */
+function signingSecret(env: Env): string | undefined {
+  const value = secret(env, 'SIGNING_SECRET');
+  if (value !== undefined && value.length < 32) throw new ConfigError('SIGNING_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)');
   return value;
 }
 
@@ -285,5 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitSyncMs: integer(env, 'RATE_LIMIT_SYNC_MS', 250, 10, 60_000),
     redisUrl: env.REDIS_URL?.trim() ? url('REDIS_URL', env.REDIS_URL.trim(), ['redis:', 'rediss:']) : undefined,
     trustProxy: trustProxy(env.TRUST_PROXY),
+    signingSecret: signingSecret(env),
+    credentialValidityDays: integer(env, 'CREDENTIAL_VALIDITY_DAYS', 3650, 1, 36_500),
   });
 }

@@ -115,6 +115,45 @@ export interface PassportPublicationsTable {
   /** JSON of the passport as published. */
   snapshot: string;
   withdrawn_at: string | null;
+  /** SHA-256 hex of the RFC 8785 (JCS) canonical form of `snapshot`. */
+  content_hash: string | null;
+  /** The signed UNTP credential of this version (compact JWS, `vc+jwt`); null for versions published before signing. */
+  credential: string | null;
+  /** `kid` of the signing key (see `signing_keys`). */
+  credential_kid: string | null;
+  /** The credential's revocation status list (`status_lists.list_number`) and its index there. */
+  status_list: number | null;
+  status_index: number | null;
+}
+
+/** An organisation's credential signing keys (Ed25519). */
+export interface SigningKeysTable {
+  /** The key's RFC 7638 JWK thumbprint; the DID URL of its verification method is `<did>#<kid>`. */
+  kid: string;
+  org_id: string;
+  /** JSON of the public JWK. */
+  public_jwk: string;
+  /** The private JWK: sealed (`aesgcm:v1:…`) when SIGNING_SECRET is set, else its JSON. */
+  private_key: string;
+  /** active (signs new credentials; one per organisation) or retired (still verifies). */
+  status: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+/** An organisation's W3C Bitstring Status Lists. */
+export interface StatusListsTable {
+  org_id: string;
+  /** revocation. */
+  purpose: string;
+  list_number: number;
+  /** Bits in the list. */
+  size: number;
+  /** The next index a new credential gets. */
+  next_index: number;
+  /** GZIP + base64url (no padding) of the bits; the served `encodedList` is this with the multibase prefix `u`. */
+  encoded_list: string;
+  updated_at: string;
 }
 
 export interface OrgStatsTable {
@@ -266,6 +305,8 @@ export interface Schema {
   extraction_tasks: ExtractionTasksTable;
   extractions: ExtractionsTable;
   audit_events: AuditEventsTable;
+  signing_keys: SigningKeysTable;
+  status_lists: StatusListsTable;
   registry_entries: RegistryEntriesTable;
 }
 

@@ -184,6 +184,8 @@ describe.runIf(dialects.includes('postgres'))('result cache on the catalog feed 
       'extraction_tasks',
       'extractions',
       'audit_events',
+      'signing_keys',
+      'status_lists',
       'registry_entries',
       'rate_limit_hits',
       'kysely_migration',

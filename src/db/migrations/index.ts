@@ -11,6 +11,7 @@ import { auditLog } from './0008-audit-log.js';
 import { rateLimits } from './0009-rate-limits.js';
 import { searchVector } from './0010-search-vector.js';
 import { catalogChanges } from './0011-catalog-changes.js';
+import { credentials } from './0012-credentials.js';
 import { registry } from './0015-registry.js';
 
 /** Static migration index, in order. Names are frozen once released. */
@@ -27,6 +28,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0009-rate-limits': rateLimits(dialect),
     '0010-search-vector': searchVector(dialect),
     '0011-catalog-changes': catalogChanges(dialect),
+    '0012-credentials': credentials(),
     '0015-registry': registry(),
   };
 }

@@ -27,10 +27,11 @@ export const AUDIT_ACTIONS = [
   'key.revoke',
   'organisation.update',
   'registry.acknowledge',
+  'signing_key.rotate',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditTargetType = 'passport' | 'product' | 'document' | 'api_key' | 'organisation' | 'registry_entry';
+export type AuditTargetType = 'passport' | 'product' | 'document' | 'api_key' | 'organisation' | 'registry_entry' | 'signing_key';
 
 export interface AuditEventInput {
   orgId: string;

@@ -23,13 +23,15 @@ export interface LinkSubject {
   publishedVersion: number;
   /** Every published version, for links to the ones before the current. */
   versions: Array<{ version: number; publishedAt: string }>;
+  /** The shown version's signed credential (application/vc+jwt), when it has one. */
+  credentialUrl?: string | undefined;
 }
 
 /**
  * The links of a published passport. Every link has a title; the default link is the passport at
  * the URI itself (served in place, see public-routes.ts), with a title only, as GS1 requires.
  */
-export function passportLinks({ uri, productName, publishedVersion, versions }: LinkSubject): PassportLink[] {
+export function passportLinks({ uri, productName, publishedVersion, versions, credentialUrl }: LinkSubject): PassportLink[] {
   const page = (rel: string, fragment: string, what: string) =>
     LANGUAGES.map((lang) => ({
       rel,
@@ -51,6 +53,10 @@ export function passportLinks({ uri, productName, publishedVersion, versions }: 
       title: `UNTP Digital Product Passport credential: ${productName}`,
       type: 'application/ld+json',
     },
+    // The same credential signed by the organisation (VC-JOSE-COSE compact JWS).
+    ...(credentialUrl
+      ? [{ rel: `${UNTP_LINK_TYPES}dpp`, href: credentialUrl, title: `UNTP Digital Product Passport credential, signed: ${productName}`, type: 'application/vc+jwt' }]
+      : []),
     // Earlier published versions stay readable at their own address (IANA "predecessor-version").
     ...versions
       .filter((v) => v.version < publishedVersion)

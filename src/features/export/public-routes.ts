@@ -133,7 +133,13 @@ function answer(request: PublicRequest, reply: FastifyReply, { anchor, passport,
     return sendProblem(reply, errors.notFound('Passport', 'There is no published passport at this address.').toProblem(selfPath));
   }
   const uri = passportUri(passport.baseUrl, passport.productId, passport.gtin14);
-  const subject = { uri, productName: passport.passport.product_name ?? '', publishedVersion: passport.currentVersion, versions: passport.versions };
+  const subject = {
+    uri,
+    productName: passport.passport.product_name ?? '',
+    publishedVersion: passport.currentVersion,
+    versions: passport.versions,
+    credentialUrl: passport.credentialUrl,
+  };
   const offered: PassportLink[] = passportLinks(subject);
   links.push(`<${anchor}?linkType=linkset>; rel="linkset"; type="${LINKSET}"`);
   reply.header('link', links.join(', '));

@@ -42,6 +42,7 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
       publishedVersion: publication.published_version,
       publishedAt: publication.published_at,
       baseUrl,
+      ...(publication.credential ? { credentialUrl: `${baseUrl}/dpp/${product.id}/credentials/v${publication.published_version}` } : {}),
     };
   }
 

@@ -14,4 +14,6 @@ export interface ExportInput {
   publishedAt: string | null;
   /** PUBLIC_BASE_URL, without a trailing slash: base of ids, links and served contexts. */
   baseUrl: string;
+  /** Public address of this published version's signed credential (application/vc+jwt); absent when it has none. */
+  credentialUrl?: string | undefined;
 }

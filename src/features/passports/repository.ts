@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import { dialectOf } from '../../db/dialect.js';
 import { preparedQuery } from '../../db/prepared.js';
 import type { ComplianceRecordsTable, Schema } from '../../db/schema.js';
@@ -86,7 +86,7 @@ export function createComplianceRepository(db: Db) {
       return Number(r.n);
     },
 
-    async insertPublication(row: Schema['passport_publications']): Promise<void> {
+    async insertPublication(row: Insertable<Schema['passport_publications']>): Promise<void> {
       await db.insertInto('passport_publications').values(row).execute();
     },
 

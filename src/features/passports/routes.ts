@@ -94,6 +94,8 @@ export const passportRoutes: FastifyPluginAsyncTypebox<PassportRoutesOptions> = 
       published_at: row.published_at,
       withdrawn_at: row.withdrawn_at,
       version: row.version,
+      // The published version's content hash and public credential address (publish only).
+      ...(action === 'publish' && row.published_version !== null ? (await compliance.seals(orgId, row.product_id, [row.published_version])).get(row.published_version) : {}),
     };
   };
 

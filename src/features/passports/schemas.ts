@@ -68,6 +68,11 @@ export const HistoryResult = Type.Object({
       key_id: Nullable(Type.String()),
       source: Nullable(Type.String({ description: 'who made it: "api", "import", or "extraction:<id>"' })),
       changes: Type.Array(Type.Object({ field: Type.String(), old: Type.Unknown(), new: Type.Unknown() })),
+      // Publish entries only.
+      content_hash: Type.Optional(Nullable(Type.String({ description: 'SHA-256 hex of the RFC 8785 (JCS) form of the published snapshot' }))),
+      credential_url: Type.Optional(
+        Nullable(Type.String({ description: 'public address of the signed credential (application/vc+jwt); null for a version published before signing' })),
+      ),
     }),
   ),
   total: Type.Integer(),
@@ -83,4 +88,8 @@ export const PublishResult = Type.Object({
   published_at: Nullable(Type.String()),
   withdrawn_at: Nullable(Type.String()),
   version: Type.Integer(),
+  content_hash: Type.Optional(Nullable(Type.String({ description: 'SHA-256 hex of the RFC 8785 (JCS) form of the published snapshot' }))),
+  credential_url: Type.Optional(
+    Nullable(Type.String({ description: 'public address of the signed credential (application/vc+jwt); null for a version published before signing' })),
+  ),
 });

@@ -5,6 +5,7 @@ import { AppError, errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
 import { nowIso } from '../../lib/time.js';
 import { recordAudit } from '../audit/record.js';
+import { publicationSeals, revokePublication, sealPublishedVersion, type CredentialService } from '../credentials/service.js';
 import { publishableGtin } from '../export/digital-link.js';
 import { queueRegistryEntry } from '../registry/service.js';
 import { requireOwnedProduct } from '../products/ownership.js';
@@ -87,7 +88,7 @@ function certificationDeltas(before: string[], after: string[]): Map<string, num
  * If-Match version, records the history entry, keeps the list/stats columns in step, and never
  * loses a concurrent change (row lock on PostgreSQL, single writer on SQLite, version guard on both).
  */
-export function createComplianceService(db: Kysely<Schema>, options: { publicBaseUrl?: string } = {}) {
+export function createComplianceService(db: Kysely<Schema>, options: { publicBaseUrl?: string; credentials?: CredentialService } = {}) {
   const read = createComplianceRepository(db);
 
   /** Runs `work` in a transaction, retrying when a concurrent writer won a race on a unique key. */
@@ -263,6 +264,15 @@ export function createComplianceService(db: Kysely<Schema>, options: { publicBas
           snapshot: JSON.stringify(passportView(product, next, values, 'published')),
           withdrawn_at: null,
         });
+        // The version's content hash and signed credential; a signing failure aborts the publish.
+        await sealPublishedVersion(trx, options.credentials, {
+          orgId,
+          productId,
+          publishedVersion,
+          publishedAt: now,
+          gtin14: product.gtin14,
+          gtinValid: toBool(product.gtin_valid),
+        });
         if (!(await repo.updateRecord(productId, row.version, next))) throw new VersionRace();
         await finishTransition(trx, orgId, product, next, 'publish', actor, now, [{ field: 'published_version', old: row.published_version, new: publishedVersion }]);
         await queueForRegistry(trx, orgId, product, next, 'registration', now);
@@ -293,6 +303,8 @@ export function createComplianceService(db: Kysely<Schema>, options: { publicBas
         const next: ComplianceRow = { ...row, version: row.version + 1, withdrawn_at: now, has_unpublished_changes: 0, updated_at: now };
         if (!(await repo.updateRecord(productId, row.version, next))) throw new VersionRace();
         await repo.markPublicationWithdrawn(productId, row.published_version, now);
+        // Its credential's bit in the organisation's revocation status list.
+        await revokePublication(trx, productId, row.published_version);
         await finishTransition(trx, orgId, product, next, 'withdraw', actor, now, [{ field: 'withdrawn_at', old: null, new: now }]);
         await queueForRegistry(trx, orgId, product, next, 'withdrawal', now);
         await recordAudit(trx, {
@@ -308,9 +320,20 @@ export function createComplianceService(db: Kysely<Schema>, options: { publicBas
       });
     },
 
+    /** Published versions' content hashes and (when signed) public credential URLs, by version. */
+    async seals(orgId: string, productId: string, versions: Array<number | null>) {
+      const found = await publicationSeals(db, orgId, productId, versions.filter(isNumber));
+      const out = new Map<number | null, { content_hash: string | null; credential_url: string | null }>();
+      for (const [v, seal] of found) {
+        out.set(v, { content_hash: seal.content_hash, credential_url: seal.signed && options.credentials ? options.credentials.credentialUrl(productId, v) : null });
+      }
+      return out;
+    },
+
     async history(orgId: string, productId: string, page: number, perPage: number) {
       await requireOwnedProduct(db, orgId, productId);
       const [rows, total] = await Promise.all([read.historyPage(orgId, productId, perPage, (page - 1) * perPage), read.historyCount(orgId, productId)]);
+      const seals = await this.seals(orgId, productId, rows.filter((r) => r.action === 'publish').map(publishedVersionOf));
       return {
         items: rows.map((r) => ({
           version: r.version,
@@ -319,6 +342,8 @@ export function createComplianceService(db: Kysely<Schema>, options: { publicBas
           key_id: r.key_id,
           source: r.source,
           changes: JSON.parse(r.changes) as Array<{ field: string; old: unknown; new: unknown }>,
+          // Publish entries: the published version's content hash and credential address.
+          ...(r.action === 'publish' ? (seals.get(publishedVersionOf(r)) ?? {}) : {}),
         })),
         total,
         page,
@@ -378,6 +403,14 @@ export function createComplianceService(db: Kysely<Schema>, options: { publicBas
     });
     await createStatsRepository(trx).adjust(orgId, statusDeltas(product.dpp_status, status));
   }
+}
+
+const isNumber = (v: number | null): v is number => v !== null;
+
+/** The version a publish history entry published (its change of `published_version`). */
+function publishedVersionOf(entry: { changes: string }): number | null {
+  const change = (JSON.parse(entry.changes) as Array<{ field: string; new: unknown }>).find((c) => c.field === 'published_version');
+  return typeof change?.new === 'number' ? change.new : null;
 }
 
 /** Another writer changed the record between our read and our write: the transaction is retried. */
