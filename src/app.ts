@@ -10,9 +10,16 @@ import { createResultCache } from './db/result-cache.js';
 import { createAccessService } from './features/access/service.js';
 import { auditRoutes } from './features/audit/routes.js';
 import { createAuditService } from './features/audit/service.js';
+import { grantRoutes } from './features/access/grant-routes.js';
+import { backupRoutes } from './features/backup/routes.js';
+import { createGrantService } from './features/access/grants.js';
 import { createCatalogView } from './features/catalog/catalog-view.js';
 import { catalogRoutes } from './features/catalog/routes.js';
 import { passportRoutes } from './features/passports/routes.js';
+import { instanceRoutes } from './features/passports/instance-routes.js';
+import { createInstanceService } from './features/passports/instances.js';
+import { successorRoutes } from './features/passports/successor-routes.js';
+import { createSuccessorService } from './features/passports/successors.js';
 import { registryRoutes } from './features/registry/routes.js';
 import { createRegistryService } from './features/registry/service.js';
 import { createComplianceService } from './features/passports/service.js';
@@ -20,6 +27,7 @@ import { createGenerateService } from './features/passports/generate-service.js'
 import { productRoutes } from './features/products/routes.js';
 import { createProductService } from './features/products/service.js';
 import { publicRoutes } from './features/export/public-routes.js';
+import { publicDocumentRoutes } from './features/export/public-document-routes.js';
 import { exportRoutes } from './features/export/routes.js';
 import { QrRenderPool } from './features/export/qr-pool.js';
 import { createExportService } from './features/export/service.js';
@@ -137,25 +145,31 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
   });
   const exports = createExportService(database.db, config.publicBaseUrl);
   const documents = createDocumentService(database.db);
+  const grants = createGrantService(database.db);
   const qr = qrPool ?? (config.qrWorkers > 0 ? new QrRenderPool({ size: config.qrWorkers, maxQueued: config.qrQueue, timeoutMs: config.qrTimeoutMs }) : undefined);
   if (qr) app.addHook('onClose', () => qr.close());
   const extraction = createExtractionService(database.db, { defaultProvider: config.extractionProvider, providers: createExtractionProviders(config) });
 
   await app.register(credentialPublicRoutes, { credentials });
   await app.register(systemRoutes, { database, ...(clusterWorker ? { servedBy: { worker: clusterWorker, pid: process.pid } } : {}) });
-  await app.register(publicRoutes, { exports, baseUrl: config.publicBaseUrl });
+  await app.register(publicRoutes, { exports, grants, baseUrl: config.publicBaseUrl });
+  await app.register(publicDocumentRoutes, { db: database.db });
   await app.register(
     async (api) => {
       installAuth(api, access);
       await api.register(productRoutes, { products, db: database.db, importLimitBytes: config.importLimitBytes, importConcurrency: config.importConcurrency });
       await api.register(catalogRoutes, { catalog });
       await api.register(passportRoutes, { compliance, generator });
+      await api.register(instanceRoutes, { instances: createInstanceService(database.db, config.publicBaseUrl) });
+      await api.register(successorRoutes, { successors: createSuccessorService(database.db) });
       await api.register(exportRoutes, { exports, qrPool: qr });
       await api.register(documentRoutes, { documents, documentLimitBytes: config.documentLimitBytes });
       await api.register(extractionRoutes, { extraction });
       await api.register(auditRoutes, { audit: createAuditService(database.db) });
       await api.register(credentialRoutes, { credentials });
       await api.register(registryRoutes, { registry: createRegistryService(database.db) });
+      await api.register(grantRoutes, { grants });
+      await api.register(backupRoutes, { db: database.db, settings: { baseUrl: config.publicBaseUrl, signingSecret: config.signingSecret } });
     },
     { prefix: '/api/v1' },
   );

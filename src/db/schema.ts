@@ -69,6 +69,9 @@ export interface ComplianceRecordsTable {
   recyclability_score: string | null;
   certifications: string | null;
   end_of_life_instructions: string | null;
+  dismantling_instructions: string | null;
+  spare_parts_sources: string | null;
+  conformity_test_results: string | null;
   reach_compliant: number | boolean | null;
   rohs_compliant: number | boolean | null;
   ce_marked: number | boolean | null;
@@ -210,6 +213,10 @@ export interface DocumentsTable {
   size: number;
   sha256: string;
   created_at: string;
+  /** The role on the public passport (declaration_of_conformity, user_manual…); null: private. */
+  public_role: string | null;
+  /** When the document was last marked public or private. */
+  public_changed_at: string | null;
 }
 
 export interface ExtractionTasksTable {
@@ -262,6 +269,23 @@ export interface AuditEventsTable {
   request_id: string | null;
 }
 
+export interface AccessGrantsTable {
+  id: string;
+  org_id: string;
+  /** Who holds it: "Repair Café Lyon", "Market surveillance DE-BY". */
+  grantee: string;
+  /** The highest tier it shows: legitimate_interest or authority. */
+  tier: string;
+  purpose: string | null;
+  /** SHA-256 hex of the token; the token itself is shown once, at creation. */
+  token_hash: string;
+  created_at: string;
+  created_by_key_id: string | null;
+  expires_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
 /** One entry of the EU DPP registry queue (features/registry): a published version or a withdrawal, with its registry fields as they were then. */
 export interface RegistryEntriesTable {
   id: string;
@@ -290,6 +314,39 @@ export interface RegistryEntriesTable {
   reason: string | null;
 }
 
+export interface PassportInstancesTable {
+  id: string;
+  org_id: string;
+  product_id: string;
+  level: 'batch' | 'item';
+  /** `batch:<lot>` or `item:<serial>`: one batch or item, whatever its version. */
+  ident: string;
+  lot: string | null;
+  serial: string | null;
+  /** YYYY-MM-DD. */
+  production_date: string | null;
+  version: number;
+  /** The model's published version this batch or item passport extends. */
+  based_on_version: number;
+  /** JSON object: the per-instance fields the batch or item states itself. */
+  instance_values: string;
+  /** JSON: the passport as published for this batch or item (a PassportView plus its granularity). */
+  snapshot: string;
+  created_at: string;
+  created_by_key_id: string | null;
+  withdrawn_at: string | null;
+}
+
+export interface PassportSuccessorsTable {
+  product_id: string;
+  org_id: string;
+  successor_product_id: string;
+  /** replaced: a newer product; moved: the same product's passport now lives at the successor. */
+  reason: 'replaced' | 'moved';
+  created_at: string;
+  created_by_key_id: string | null;
+}
+
 export interface Schema {
   organisations: OrganisationsTable;
   api_keys: ApiKeysTable;
@@ -307,6 +364,9 @@ export interface Schema {
   audit_events: AuditEventsTable;
   signing_keys: SigningKeysTable;
   status_lists: StatusListsTable;
+  access_grants: AccessGrantsTable;
+  passport_instances: PassportInstancesTable;
+  passport_successors: PassportSuccessorsTable;
   registry_entries: RegistryEntriesTable;
 }
 

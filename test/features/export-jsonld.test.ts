@@ -63,6 +63,9 @@ function passport(overrides: Partial<PassportView>): PassportView {
     recyclability_score: null,
     certifications: [],
     end_of_life_instructions: null,
+    dismantling_instructions: null,
+    spare_parts_sources: null,
+    conformity_test_results: null,
     updated_at: '2025-01-10T09:30:00.000Z',
     dpp_status: 'draft',
     version: 1,
@@ -355,7 +358,7 @@ describe('JSON-LD safe mode and contexts', () => {
   });
 
   it('serves our contexts at their paths and the given upstream ones at their URLs', async () => {
-    expect(Object.keys(CONTEXT_PATHS).sort()).toEqual(['/contexts/dpp/v1.jsonld', '/contexts/untp-extension/v1.jsonld']);
+    expect(Object.keys(CONTEXT_PATHS).sort()).toEqual(['/contexts/dpp/v1.jsonld', '/contexts/untp-0.7-extension/v1.jsonld', '/contexts/untp-extension/v1.jsonld']);
     const loader = testDocumentLoader(BASE);
     for (const url of [VC_V2_CONTEXT_URL, UNTP_DPP_CONTEXT_URL, UNTP_CORE_CONTEXT_URL, `${BASE}/contexts/dpp/v1.jsonld`]) {
       await expect(loader(url)).resolves.toMatchObject({ contextUrl: null, documentUrl: url });

@@ -12,6 +12,10 @@ import { rateLimits } from './0009-rate-limits.js';
 import { searchVector } from './0010-search-vector.js';
 import { catalogChanges } from './0011-catalog-changes.js';
 import { credentials } from './0012-credentials.js';
+import { accessGrants } from './0013-access-grants.js';
+import { passportInstances } from './0016-passport-instances.js';
+import { passportSuccessors } from './0017-passport-successors.js';
+import { publicDocuments } from './0014-public-documents.js';
 import { registry } from './0015-registry.js';
 
 /** Static migration index, in order. Names are frozen once released. */
@@ -29,6 +33,10 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0010-search-vector': searchVector(dialect),
     '0011-catalog-changes': catalogChanges(dialect),
     '0012-credentials': credentials(),
+    '0013-access-grants': accessGrants(),
+    '0014-public-documents': publicDocuments(),
     '0015-registry': registry(),
+    '0016-passport-instances': passportInstances(),
+    '0017-passport-successors': passportSuccessors(),
   };
 }

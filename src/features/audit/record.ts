@@ -21,17 +21,25 @@ export const SYSTEM_ACTOR: AuditActor = Object.freeze({ keyId: null, source: 'sy
 export const AUDIT_ACTIONS = [
   'passport.publish',
   'passport.withdraw',
+  'passport.instance.issue',
+  'passport.instance.withdraw',
+  'passport.successor.set',
+  'passport.successor.clear',
   'product.delete',
   'document.delete',
+  'document.visibility',
   'key.create',
   'key.revoke',
+  'grant.create',
+  'grant.revoke',
+  'grant.use',
+  'signing_key.rotate',
   'organisation.update',
   'registry.acknowledge',
-  'signing_key.rotate',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type AuditTargetType = 'passport' | 'product' | 'document' | 'api_key' | 'organisation' | 'registry_entry' | 'signing_key';
+export type AuditTargetType = 'passport' | 'product' | 'document' | 'api_key' | 'access_grant' | 'signing_key' | 'organisation' | 'registry_entry';
 
 export interface AuditEventInput {
   orgId: string;

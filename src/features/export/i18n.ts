@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import countries from 'i18n-iso-countries';
+import type { PublicDocumentRole } from '../documents/public-roles.js';
 
 export const LANGUAGES = ['en', 'fr', 'de'] as const;
 export type Lang = (typeof LANGUAGES)[number];
@@ -22,6 +23,17 @@ const STRINGS = {
     certifications: 'Certifications',
     environment: 'Environmental compliance',
     endOfLife: 'End of life',
+    replacedBy: 'This product has been replaced by:',
+    batchPassport: 'Batch passport',
+    itemPassport: 'Item passport',
+    batch: 'Batch',
+    serial: 'Serial number',
+    productionDate: 'Made on',
+    restricted: 'Restricted information',
+    restrictedNote: 'Shown to the holder of an access grant; not part of the public passport.',
+    dismantling_instructions: 'Dismantling',
+    spare_parts_sources: 'Spare parts',
+    conformity_test_results: 'Conformity test results',
     version: 'Version',
     published: 'Published',
     yes: 'Yes',
@@ -40,6 +52,7 @@ const STRINGS = {
     badRequest: 'Invalid product code',
     machineReadable: 'Machine-readable version (JSON-LD)',
     language: 'Language',
+    documents: 'Documents',
   },
   fr: {
     title: 'Passeport numérique de produit',
@@ -54,6 +67,17 @@ const STRINGS = {
     certifications: 'Certifications',
     environment: 'Conformité environnementale',
     endOfLife: 'Fin de vie',
+    replacedBy: 'Ce produit a été remplacé par :',
+    batchPassport: 'Passeport du lot',
+    itemPassport: 'Passeport de l’article',
+    batch: 'Lot',
+    serial: 'Numéro de série',
+    productionDate: 'Fabriqué le',
+    restricted: 'Informations à accès restreint',
+    restrictedNote: 'Affiché au titulaire d’un droit d’accès ; ne fait pas partie du passeport public.',
+    dismantling_instructions: 'Démontage',
+    spare_parts_sources: 'Pièces détachées',
+    conformity_test_results: 'Résultats des essais de conformité',
     version: 'Version',
     published: 'Publié le',
     yes: 'Oui',
@@ -72,6 +96,7 @@ const STRINGS = {
     badRequest: 'Code produit invalide',
     machineReadable: 'Version lisible par machine (JSON-LD)',
     language: 'Langue',
+    documents: 'Documents',
   },
   de: {
     title: 'Digitaler Produktpass',
@@ -86,6 +111,17 @@ const STRINGS = {
     certifications: 'Zertifizierungen',
     environment: 'Umwelt-Konformität',
     endOfLife: 'Entsorgung',
+    replacedBy: 'Dieses Produkt wurde ersetzt durch:',
+    batchPassport: 'Chargenpass',
+    itemPassport: 'Artikelpass',
+    batch: 'Charge',
+    serial: 'Seriennummer',
+    productionDate: 'Hergestellt am',
+    restricted: 'Eingeschränkt zugängliche Angaben',
+    restrictedNote: 'Für Inhaber einer Zugangsberechtigung; nicht Teil des öffentlichen Passes.',
+    dismantling_instructions: 'Demontage',
+    spare_parts_sources: 'Ersatzteile',
+    conformity_test_results: 'Ergebnisse der Konformitätsprüfungen',
     version: 'Version',
     published: 'Veröffentlicht am',
     yes: 'Ja',
@@ -104,6 +140,7 @@ const STRINGS = {
     badRequest: 'Ungültiger Produktcode',
     machineReadable: 'Maschinenlesbare Fassung (JSON-LD)',
     language: 'Sprache',
+    documents: 'Dokumente',
   },
 } satisfies Record<Lang, Record<string, string>>;
 
@@ -111,6 +148,41 @@ export type Strings = (typeof STRINGS)['en'];
 
 export function strings(lang: Lang): Strings {
   return STRINGS[lang];
+}
+
+/** Names of the roles of public documents (documents/public-roles.ts), per language. */
+const DOCUMENT_ROLE_NAMES: Record<Lang, Record<PublicDocumentRole, string>> = {
+  en: {
+    declaration_of_conformity: 'EU Declaration of Conformity',
+    certificate: 'Certificate',
+    user_manual: 'User manual',
+    instructions: 'Instructions',
+    quick_start_guide: 'Quick start guide',
+    safety_information: 'Safety information',
+    sustainability_information: 'Sustainability information',
+  },
+  fr: {
+    declaration_of_conformity: 'Déclaration UE de conformité',
+    certificate: 'Certificat',
+    user_manual: "Manuel d'utilisation",
+    instructions: 'Instructions',
+    quick_start_guide: 'Guide de démarrage rapide',
+    safety_information: 'Informations de sécurité',
+    sustainability_information: 'Informations environnementales',
+  },
+  de: {
+    declaration_of_conformity: 'EU-Konformitätserklärung',
+    certificate: 'Zertifikat',
+    user_manual: 'Bedienungsanleitung',
+    instructions: 'Anleitung',
+    quick_start_guide: 'Schnellstartanleitung',
+    safety_information: 'Sicherheitsinformationen',
+    sustainability_information: 'Nachhaltigkeitsinformationen',
+  },
+};
+
+export function documentRoleName(role: PublicDocumentRole, lang: Lang): string {
+  return DOCUMENT_ROLE_NAMES[lang][role] ?? role;
 }
 
 /** WEEE category names (Directive 2012/19/EU Annex III) in the page languages; English is canonical. */

@@ -1,4 +1,5 @@
-import { LANGUAGES, type Lang } from './i18n.js';
+import { documentRoleName, LANGUAGES, type Lang } from './i18n.js';
+import { publicDocumentPath, type PublicDocument } from '../documents/public-roles.js';
 
 /** GS1 Web Vocabulary: the namespace of GS1 link types (`gs1:pip` = `https://ref.gs1.org/voc/pip`). */
 export const GS1_VOC = 'https://ref.gs1.org/voc/';
@@ -25,13 +26,30 @@ export interface LinkSubject {
   versions: Array<{ version: number; publishedAt: string }>;
   /** The shown version's signed credential (application/vc+jwt), when it has one. */
   credentialUrl?: string | undefined;
+  /** The public documents the shown version lists, as links (`documentLinks`). */
+  documents?: PassportLink[];
+  /** The passport that succeeds this one (the product was replaced). */
+  successor?: { uri: string; productName: string } | undefined;
+}
+
+/**
+ * The links to a version's public documents, under their role's GS1 link type, with their media
+ * type and a title naming the role and the file (JSON carries it escaped; it never reaches a header).
+ */
+export function documentLinks(baseUrl: string, productId: string, documents: readonly PublicDocument[]): PassportLink[] {
+  return documents.map((d) => ({
+    rel: d.link_type,
+    href: `${baseUrl}${publicDocumentPath(productId, d.document_id)}`,
+    title: `${documentRoleName(d.role, 'en')}: ${d.filename}`,
+    type: d.media_type,
+  }));
 }
 
 /**
  * The links of a published passport. Every link has a title; the default link is the passport at
  * the URI itself (served in place, see public-routes.ts), with a title only, as GS1 requires.
  */
-export function passportLinks({ uri, productName, publishedVersion, versions, credentialUrl }: LinkSubject): PassportLink[] {
+export function passportLinks({ uri, productName, publishedVersion, versions, documents = [], credentialUrl, successor }: LinkSubject): PassportLink[] {
   const page = (rel: string, fragment: string, what: string) =>
     LANGUAGES.map((lang) => ({
       rel,
@@ -40,23 +58,39 @@ export function passportLinks({ uri, productName, publishedVersion, versions, cr
       type: 'text/html',
       hreflang: [lang],
     }));
+  // A document comes before the page section of the same type: `?linkType=gs1:certificationInfo`
+  // opens the Declaration of Conformity itself (unless the client accepts only HTML).
+  const docs = (rel: string) => documents.filter((d) => d.rel === rel);
+  const pageRels = [`${GS1_VOC}sustainabilityInfo`, `${GS1_VOC}certificationInfo`];
   return [
     { rel: `${GS1_VOC}defaultLink`, href: uri, title: `Digital Product Passport: ${productName}` },
     ...page(`${GS1_VOC}pip`, '', 'Product information'),
     ...page(`${GS1_VOC}dpp`, '', 'Digital Product Passport'),
     { rel: `${GS1_VOC}dpp`, href: `${uri}?format=jsonld`, title: `Digital Product Passport (JSON-LD): ${productName}`, type: 'application/ld+json' },
+    ...docs(`${GS1_VOC}sustainabilityInfo`),
     ...page(`${GS1_VOC}sustainabilityInfo`, '#environment', 'Sustainability information'),
+    ...docs(`${GS1_VOC}certificationInfo`),
     ...page(`${GS1_VOC}certificationInfo`, '#certifications', 'Certifications'),
+    ...documents.filter((d) => !pageRels.includes(d.rel)),
     {
       rel: `${UNTP_LINK_TYPES}dpp`,
       href: `${uri}?format=jsonld&profile=untp`,
       title: `UNTP Digital Product Passport credential: ${productName}`,
       type: 'application/ld+json',
     },
+    // The same passport in UNTP 0.7.0 (the link above, the first of its type, stays UNTP 0.6.0).
+    {
+      rel: `${UNTP_LINK_TYPES}dpp`,
+      href: `${uri}?format=jsonld&profile=untp-0.7.0`,
+      title: `UNTP Digital Product Passport credential (UNTP 0.7.0): ${productName}`,
+      type: 'application/ld+json',
+    },
     // The same credential signed by the organisation (VC-JOSE-COSE compact JWS).
     ...(credentialUrl
       ? [{ rel: `${UNTP_LINK_TYPES}dpp`, href: credentialUrl, title: `UNTP Digital Product Passport credential, signed: ${productName}`, type: 'application/vc+jwt' }]
       : []),
+    // The product that replaced this one (IANA "successor-version").
+    ...(successor ? [{ rel: 'successor-version', href: successor.uri, title: `Replaced by: ${successor.productName}` }] : []),
     // Earlier published versions stay readable at their own address (IANA "predecessor-version").
     ...versions
       .filter((v) => v.version < publishedVersion)

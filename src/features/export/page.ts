@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import { html, SafeHtml } from '../../lib/html.js';
-import { countryName, LANGUAGES, strings, weeeCategoryName, type Lang, type Strings } from './i18n.js';
+import { countryName, documentRoleName, LANGUAGES, strings, weeeCategoryName, type Lang, type Strings } from './i18n.js';
+import { publicDocumentPath } from '../documents/public-roles.js';
+import { hiddenFrom } from '../passports/derive.js';
+import { PASSPORT_MODEL } from '../passports/model.js';
+import type { PassportView } from '../passports/views.js';
 import type { ExportInput } from './types.js';
 
 /** The page's only stylesheet, inline and allowed by its hash in the Content-Security-Policy. */
@@ -12,7 +16,7 @@ h2{font-size:1.0625rem;margin:0 0 .75rem;color:#14532d}dl{display:grid;grid-temp
 ul{margin:0;padding:0;list-style:none}li.cert{display:inline-block;border:1px solid #14532d;color:#14532d;border-radius:1rem;padding:.125rem .625rem;margin:0 .375rem .375rem 0;font-weight:600}
 .mat{display:grid;grid-template-columns:1fr 3.5rem;gap:.125rem .5rem;align-items:center;margin-bottom:.5rem}.mat meter{grid-column:1/3;width:100%;height:.75rem}
 .big{font-size:1.75rem;font-weight:700}.muted{color:#4a4a4a;font-size:.875rem}footer{max-width:44rem;margin:0 auto;padding:0 1rem 2rem;font-size:.875rem;color:#4a4a4a}
-a{color:#14532d}nav a{margin-right:.75rem}
+a{color:#14532d}nav a{margin-right:.75rem}.successor{max-width:44rem;margin:1rem auto 0;padding:0 1rem;font-weight:600}li.doc{margin:0 0 .5rem}
 `;
 
 export const PAGE_CSP = [
@@ -56,18 +60,77 @@ function layout(lang: Lang, title: string, body: SafeHtml, t: Strings, selfPath:
   }`;
 }
 
+/** The restricted fields of the model, in its order; the page shows those the (redacted) passport still holds. */
+const RESTRICTED_FIELDS = hiddenFrom(PASSPORT_MODEL, 'public') as Array<keyof Strings & keyof PassportView>;
+
+/** The restricted fields an access grant shows, under a heading that says they are not public; nothing for the public. */
+function restrictedSection(p: PassportView, t: Strings) {
+  const shown = RESTRICTED_FIELDS.filter((name) => name in p);
+  if (shown.length === 0) return '';
+  return html`<section aria-labelledby="s-restricted" class="restricted">
+    <h2 id="s-restricted">${t.restricted}</h2>
+    <p class="muted">${t.restrictedNote}</p>
+    <dl>
+      ${shown.map((name) => html`<dt>${t[name]}</dt><dd>${(p[name] as string | null) ?? t.unknown}</dd>`)}
+    </dl>
+  </section>`;
+}
+
+function formatSize(bytes: number, lang: Lang): string {
+  if (bytes < 1024) return `${formatNumber(bytes, lang)} B`;
+  if (bytes < 1024 * 1024) return `${formatNumber(bytes / 1024, lang)} KB`;
+  return `${formatNumber(bytes / (1024 * 1024), lang)} MB`;
+}
+
+/** The documents the version lists (DoC, manual…), each a download link; nothing when it lists none. */
+function documentsSection(input: ExportInput, lang: Lang, t: Strings) {
+  const documents = input.passport.documents ?? [];
+  if (documents.length === 0) return '';
+  return html`<section aria-labelledby="s-docs" id="documents">
+    <h2 id="s-docs">${t.documents}</h2>
+    <ul>
+      ${documents.map(
+        (d) =>
+          html`<li class="doc">
+            <span class="muted">${documentRoleName(d.role, lang)}</span><br /><a
+              href="${input.baseUrl}${publicDocumentPath(input.passport.product_id, d.document_id)}"
+              type="${d.media_type}"
+              download
+              >${d.filename}</a
+            >
+            <span class="muted">(${d.media_type}, ${formatSize(d.size, lang)})</span>
+          </li>`,
+      )}
+    </ul>
+  </section>`;
+}
+
+/** Which batch or item a batch or item passport is about (nothing for the model passport). */
+function granularityLine({ granularity: g }: ExportInput, t: Strings) {
+  if (!g) return '';
+  const parts = [
+    g.level === 'batch' ? t.batchPassport : t.itemPassport,
+    g.lot !== null ? `${t.batch} ${g.lot}` : null,
+    g.serial !== null ? `${t.serial} ${g.serial}` : null,
+    g.production_date !== null ? `${t.productionDate} ${g.production_date}` : null,
+  ].filter((part): part is string => part !== null);
+  return html`<p class="granularity">${parts.join(' · ')}</p>`;
+}
+
 /**
  * The public passport page: server-rendered, readable without JavaScript, every value escaped.
  * `selfPath` is the path the page was reached at (for the language links).
  */
-export function renderPassportPage(input: ExportInput, lang: Lang, selfPath: string): string {
+export function renderPassportPage(input: ExportInput & { successor?: { uri: string; productName: string } | undefined }, lang: Lang, selfPath: string): string {
   const t = strings(lang);
   const p = input.passport;
   const env = p.environmental;
   const body = html`<header>
       <p>${t.title}</p>
       <h1>${p.product_name ?? ''}</h1>
+      ${granularityLine(input, t)}
     </header>
+    ${input.successor ? html`<p class="successor">${t.replacedBy} <a href="${input.successor.uri}" rel="successor-version">${input.successor.productName}</a></p>` : ''}
     <main>
       <section aria-labelledby="s-product">
         <h2 id="s-product">${t.product}</h2>
@@ -139,6 +202,7 @@ export function renderPassportPage(input: ExportInput, lang: Lang, selfPath: str
             : html`<p class="muted">${t.none}</p>`
         }
       </section>
+      ${documentsSection(input, lang, t)}
       <section aria-labelledby="s-env" id="environment">
         <h2 id="s-env">${t.environment}</h2>
         <dl>
@@ -170,6 +234,7 @@ export function renderPassportPage(input: ExportInput, lang: Lang, selfPath: str
         <h2 id="s-eol">${t.endOfLife}</h2>
         <p>${p.end_of_life_instructions ?? t.unknown}</p>
       </section>
+      ${restrictedSection(p, t)}
       <p class="muted"><a href="${selfPath}?format=jsonld" type="application/ld+json">${t.machineReadable}</a></p>
     </main>`;
   return layout(lang, `${p.product_name ?? ''} — ${t.title}`, body, t, selfPath);

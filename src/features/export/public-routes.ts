@@ -7,24 +7,28 @@ import { sendProblem } from '../../http/problem.js';
 import { CONTEXT_PATHS } from './contexts.js';
 import { gtinFromDigitalLink, passportUri } from './digital-link.js';
 import { negotiateLanguage, type Lang } from './i18n.js';
-import { buildLinkset, expandLinkType, passportLinks, pickLink, type PassportLink } from './linkset.js';
+import { publicUri } from './jsonld.js';
+import { buildLinkset, documentLinks, expandLinkType, passportLinks, pickLink, type PassportLink } from './linkset.js';
 import { PAGE_CSP, renderMessagePage, renderPassportPage } from './page.js';
 import { decompressDigitalLink, gtinPath, parseGtinQualifiers, type GtinQualifiers } from './resolver/dl-path.js';
-import { profileOf, renderExport } from './routes.js';
-import type { ExportService, PublicPassport } from './service.js';
+import { Profile, profileOf, renderExport } from './routes.js';
+import type { GrantService } from '../access/grants.js';
+import type { PublicSuccessor } from '../passports/successors.js';
+import type { ExportService, PublicPassport, PublicSelector } from './service.js';
 
 const PublicQuery = Type.Object(
   {
     lang: Type.Optional(Type.String({ maxLength: 35 })),
     linkType: Type.Optional(Type.String({ maxLength: 200, description: 'linkset (or all), or a link type such as gs1:pip, gs1:dpp, untp:dpp' })),
     format: Type.Optional(Type.Union([Type.Literal('html'), Type.Literal('jsonld')])),
-    profile: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('untp')])),
+    profile: Type.Optional(Profile),
     version: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'an earlier published version' })),
+    at: Type.Optional(Type.String({ format: 'date-time', description: 'the passport as it was at this instant: the version live then (ISO-8601)' })),
   },
   // Scanners and campaigns add their own parameters (utm_*, context…): they are kept and passed on.
   { additionalProperties: true },
 );
-type PublicQueryValues = { lang?: string; linkType?: string; format?: string; profile?: string; version?: number };
+type PublicQueryValues = { lang?: string; linkType?: string; format?: string; profile?: string; version?: number; at?: string };
 type PublicRequest = FastifyRequest & { query: PublicQueryValues };
 
 const LINKSET = 'application/linkset+json';
@@ -62,12 +66,13 @@ function typesOnly(request: FastifyRequest): { headers: { accept: string } } {
 }
 
 /** Media types the request accepts, best first (to choose among links of one type). */
-function acceptedTypes(request: FastifyRequest): string[] {
-  return new Negotiator(typesOnly(request)).mediaTypes(['text/html', 'application/ld+json', 'application/json']);
+function acceptedTypes(request: FastifyRequest, offered: readonly PassportLink[] = []): string[] {
+  const documentTypes = offered.flatMap((l) => (l.type ? [l.type] : []));
+  return new Negotiator(typesOnly(request)).mediaTypes([...new Set(['text/html', 'application/ld+json', 'application/json', ...documentTypes])]);
 }
 
 /** CORS for every resolver answer: the resolver is public and called from other origins' pages and apps. */
-function cors(reply: FastifyReply) {
+export function cors(reply: FastifyReply) {
   return (
     reply
       .header('access-control-allow-origin', '*')
@@ -121,7 +126,7 @@ function answer(request: PublicRequest, reply: FastifyReply, { anchor, passport,
   const kind = wanted(request);
   const lang: Lang = negotiateLanguage(request.query.lang, request.headers['accept-language']);
   const selfPath = request.url.split('?')[0]!;
-  cors(reply).header('vary', 'Accept, Accept-Language');
+  cors(reply).header('vary', 'Accept, Accept-Language, Authorization');
   const links: string[] = [];
   if (sameAs) links.push(`<${sameAs}>; rel="owl:sameAs"`);
   if (!passport) {
@@ -132,18 +137,21 @@ function answer(request: PublicRequest, reply: FastifyReply, { anchor, passport,
         .send(renderMessagePage(lang, 'notFound', selfPath));
     return sendProblem(reply, errors.notFound('Passport', 'There is no published passport at this address.').toProblem(selfPath));
   }
-  const uri = passportUri(passport.baseUrl, passport.productId, passport.gtin14);
+  const uri = publicUri(passport);
   const subject = {
     uri,
     productName: passport.passport.product_name ?? '',
     publishedVersion: passport.currentVersion,
     versions: passport.versions,
     credentialUrl: passport.credentialUrl,
+    documents: documentLinks(passport.baseUrl, passport.productId, passport.passport.documents ?? []),
+    successor: passport.successor,
   };
   const offered: PassportLink[] = passportLinks(subject);
   links.push(`<${anchor}?linkType=linkset>; rel="linkset"; type="${LINKSET}"`);
   reply.header('link', links.join(', '));
-  reply.header('cache-control', 'public, max-age=300');
+  // A passport shown under an access grant holds restricted fields: no cache may keep it.
+  reply.header('cache-control', passport.tier === 'public' ? 'public, max-age=300' : 'private, no-store');
 
   const linkType = request.query.linkType;
   if (linkType && linkType !== 'linkset' && linkType !== 'all') {
@@ -152,7 +160,7 @@ function answer(request: PublicRequest, reply: FastifyReply, { anchor, passport,
         { field: 'querystring/linkType', rule: 'link_type', message: 'must be linkset, a CURIE such as gs1:pip, or a link type URI' },
       ]);
     }
-    const chosen = pickLink(offered, expandLinkType(linkType), lang, acceptedTypes(request));
+    const chosen = pickLink(offered, expandLinkType(linkType), lang, acceptedTypes(request, offered));
     if (!chosen) {
       const available = [...new Set(offered.map((l) => l.rel))];
       throw errors.notFound('Link', `This passport offers no link of type ${linkType}; it offers: ${available.join(', ')} (or linkType=linkset for all).`);
@@ -173,6 +181,7 @@ function answer(request: PublicRequest, reply: FastifyReply, { anchor, passport,
 
 export interface PublicRoutesOptions {
   exports: ExportService;
+  grants: GrantService;
   baseUrl: string;
 }
 
@@ -182,7 +191,7 @@ const OTHER_PRIMARY_KEYS = ['00', '253', '255', '401', '402', '410', '411', '412
 const QUALIFIER_AIS = ['22', '10', '21', '235'];
 
 /** The public side, no API key: GS1 Digital Link resolver, passport pages, and the served JSON-LD contexts. */
-export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (app, { exports, baseUrl }) => {
+export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = async (app, { exports, grants, baseUrl }) => {
   const tags = ['Public passport'];
   const passportResponses = {
     200: {
@@ -218,6 +227,33 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     app.options(path, { schema: { hide: true } }, async (_request, reply) => cors(reply).header('allow', 'GET, HEAD, OPTIONS').code(204).send());
   };
 
+  /** Which version the request asks for, and the access grant it presents (a bad grant is a 401 here). */
+  const selectorOf = async (request: PublicRequest): Promise<PublicSelector> => {
+    const { version, at } = request.query;
+    if (version !== undefined && at !== undefined) {
+      throw errors.validation('Ask for a version or an instant, not both.', [{ field: 'querystring/at', rule: 'exclusive', message: 'cannot be combined with version' }]);
+    }
+    const grant = await grants.holderOf(request.headers.authorization);
+    return { version, at: at === undefined ? undefined : new Date(at).toISOString(), grant };
+  };
+
+  /** Finds the passport a request asks for; a read under an access grant is logged in the organisation's audit log. */
+  const find = async (request: PublicRequest, lookup: (selector: PublicSelector) => Promise<PublicPassport | undefined>) => {
+    const selector = await selectorOf(request);
+    const passport = await lookup(selector);
+    if (passport && passport.tier !== 'public') await grants.recordUse(selector.grant!, passport.productId, passport.publishedVersion!, request.id);
+    return passport;
+  };
+
+  /** A withdrawn passport that moved: its URIs redirect, for good, to where it lives now (query passed on). */
+  const redirectMoved = (request: PublicRequest, reply: FastifyReply, moved: PublicSuccessor) =>
+    cors(reply)
+      .header('link', `<${moved.uri}>; rel="successor-version"`)
+      .header('cache-control', 'public, max-age=300')
+      .code(308)
+      .header('location', redirectTarget(moved.uri, request.url))
+      .send();
+
   const badLink = (request: PublicRequest, reply: FastifyReply, error: Error) => {
     cors(reply);
     if (wanted(request) === 'html' && !request.query.linkType) {
@@ -247,8 +283,11 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
     } catch (e) {
       return badLink(request, reply, e as Error);
     }
-    // Batch, serial, variant and TPX resolve to the model's passport (item-level passports are not kept yet).
-    const passport = await exports.publicByGtin(gtin, request.query.version);
+    // A lot or serial opens its batch or item passport when one is live; otherwise (and for a variant
+    // or TPX) the model's passport answers, under the URI asked for.
+    const passport = await find(request, (selector) => exports.publicByGtin(gtin, { ...selector, lot: qualifiers.lot, serial: qualifiers.serial }));
+    const moved = passport ? undefined : await exports.movedTo({ gtin14: gtin });
+    if (moved) return redirectMoved(request, reply, moved);
     return answer(request, reply, { anchor: `${baseUrl}${gtinPath(gtin, qualifiers)}`, passport, ...(sameAs ? { sameAs } : {}) });
   };
 
@@ -276,7 +315,9 @@ export const publicRoutes: FastifyPluginAsyncTypebox<PublicRoutesOptions> = asyn
   resolverRoute('/dpp/:product_id', 'Passport of a product without a valid GTIN', Type.Object({ product_id: Type.String({ format: 'uuid' }) }), async (req, reply) => {
     const request = req as PublicRequest;
     const { product_id } = request.params as { product_id: string };
-    const passport = await exports.publicById(product_id, request.query.version);
+    const passport = await find(request, (selector) => exports.publicById(product_id, selector));
+    const moved = passport ? undefined : await exports.movedTo({ productId: product_id });
+    if (moved) return redirectMoved(request, reply, moved);
     return answer(request, reply, { anchor: passport ? passportUri(baseUrl, product_id, passport.gtin14) : `${baseUrl}/dpp/${product_id}`, passport });
   });
 

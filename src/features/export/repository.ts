@@ -29,6 +29,18 @@ export function createExportRepository(db: Kysely<Schema>) {
       return rows.length === 1 || (rows.length === 2 && rows[0]!.org_id === rows[1]!.org_id) ? rows[0] : undefined;
     },
 
+    /** The product that published a passport under this GTIN (live or withdrawn), when exactly one did. */
+    async findEverPublishedByGtin(gtin14: string) {
+      const rows = await db
+        .selectFrom('products')
+        .select(PRODUCT_COLUMNS)
+        .where('gtin14', '=', gtin14)
+        .where((eb) => eb.exists(eb.selectFrom('passport_publications').select('product_id').whereRef('passport_publications.product_id', '=', 'products.id')))
+        .limit(2)
+        .execute();
+      return rows.length === 1 ? rows[0] : undefined;
+    },
+
     findRecord(productId: string) {
       return db.selectFrom('compliance_records').selectAll().where('product_id', '=', productId).executeTakeFirst();
     },

@@ -6,6 +6,11 @@ import { errors } from '../../errors.js';
 import { valuesFromRow } from '../passports/record.js';
 import { missingForComplete } from '../passports/rules.js';
 import { passportView, type PassportView } from '../passports/views.js';
+import { redactPassport } from '../passports/derive.js';
+import { PASSPORT_MODEL, type AccessTier } from '../passports/model.js';
+import type { GrantHolder } from '../access/grants.js';
+import { findLiveInstance } from '../passports/instances.js';
+import { publicSuccessorOf, type PublicSuccessor } from '../passports/successors.js';
 import { passportUri, publishableGtin } from './digital-link.js';
 import { requireOwnedProduct } from '../products/ownership.js';
 import { createExportRepository, PRODUCT_COLUMNS } from './repository.js';
@@ -18,6 +23,22 @@ export interface PublicPassport extends ExportInput {
   productId: string;
   currentVersion: number;
   versions: Array<{ version: number; publishedAt: string }>;
+  /** The tier the passport was redacted for: public, or the tier of a grant from its organisation. */
+  tier: AccessTier;
+  /** The passport that succeeds this one (product replaced), shown beside it. */
+  successor?: PublicSuccessor | undefined;
+}
+
+/** Which published version a public request asks for: a number, the one live at an instant, or the current one. */
+export interface PublicSelector {
+  version?: number | undefined;
+  /** ISO-8601: the version that was live then (published at or before it, never withdrawn). */
+  at?: string | undefined;
+  /** An access grant presented with the request; it counts for its own organisation's passports only. */
+  grant?: GrantHolder | undefined;
+  /** The batch (AI 10) and serial (AI 21) of a Digital Link: their batch or item passport when one is live. */
+  lot?: string | undefined;
+  serial?: string | undefined;
 }
 
 /** A published passport is live while it has a published version and no withdrawal after it. */
@@ -70,14 +91,36 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
     return workingCopyInput(product, row);
   }
 
-  async function publicPassport(product: ProductForExport, row: ComplianceRow, version?: number): Promise<PublicPassport | undefined> {
+  async function publicPassport(product: ProductForExport, row: ComplianceRow, { version, at, grant, lot, serial }: PublicSelector): Promise<PublicPassport | undefined> {
+    // The snapshot holds every field; what leaves here holds only those the reader may see.
+    const tier: AccessTier = grant && grant.orgId === product.org_id ? grant.tier : 'public';
+    // A batch or item passport answers its own Digital Link; an earlier model version or date asks for the model.
+    const instance = version === undefined && at === undefined && (lot !== undefined || serial !== undefined) ? await findLiveInstance(db, product.id, { lot, serial }) : undefined;
+    if (instance) {
+      const { granularity, ...view } = instance;
+      return {
+        passport: redactPassport(PASSPORT_MODEL, view as PassportView, tier),
+        gtin14: publishableGtin(product.gtin14, toBool(product.gtin_valid)),
+        status: 'published',
+        publishedVersion: granularity.version,
+        publishedAt: granularity.issued_at,
+        baseUrl,
+        granularity,
+        productId: product.id,
+        currentVersion: granularity.version,
+        versions: [{ version: granularity.version, publishedAt: granularity.issued_at }],
+        tier,
+      };
+    }
     // Only versions never withdrawn: a withdrawal takes a version off the public side for good.
     const versions = (await repo.publicVersions(product.id)).map((v) => ({ version: v.published_version, publishedAt: v.published_at }));
-    const wanted = version ?? row.published_version!;
-    if (!versions.some((v) => v.version === wanted)) return undefined;
+    const wanted = at !== undefined ? versions.filter((v) => v.publishedAt <= at).at(-1)?.version : (version ?? row.published_version!);
+    if (wanted === undefined || !versions.some((v) => v.version === wanted)) return undefined;
     const input = await publishedInput(product, row, wanted);
     if (!input) return undefined;
-    return { ...input, productId: product.id, currentVersion: row.published_version!, versions };
+    const passport = redactPassport(PASSPORT_MODEL, input.passport, tier);
+    const successor = await publicSuccessorOf(db, baseUrl, product.id);
+    return { ...input, passport, productId: product.id, currentVersion: row.published_version!, versions, tier, successor };
   }
 
   const requireProduct = (orgId: string, productId: string) => requireOwnedProduct(db, orgId, productId, PRODUCT_COLUMNS);
@@ -108,21 +151,33 @@ export function createExportService(db: Kysely<Schema>, baseUrl: string) {
     },
 
     /**
-     * Public: the live published passport of a product (or its earlier published version `version`),
-     * or undefined. A withdrawn passport shows no version at all.
+     * Public: the live published passport of a product (or an earlier published version, by number or
+     * by date), redacted to the reader's tier, or undefined. A withdrawn passport shows no version at all.
      */
-    async publicById(productId: string, version?: number): Promise<PublicPassport | undefined> {
+    async publicById(productId: string, selector: PublicSelector = {}): Promise<PublicPassport | undefined> {
       const product = await repo.findPublicProduct(productId);
       const row = product && (await repo.findRecord(productId));
-      return product && row && isLive(row) ? publicPassport(product, row, version) : undefined;
+      return product && row && isLive(row) ? publicPassport(product, row, selector) : undefined;
     },
 
     /** Public: the live published passport for a GTIN-14 (or its earlier version `version`), or undefined. */
-    async publicByGtin(gtin14: string, version?: number): Promise<PublicPassport | undefined> {
+    async publicByGtin(gtin14: string, selector: PublicSelector = {}): Promise<PublicPassport | undefined> {
       const product = await repo.findPublishedByGtin(gtin14);
       if (!product || !toBool(product.gtin_valid)) return undefined;
       const row = await repo.findRecord(product.id);
-      return row && isLive(row) ? publicPassport(product, row, version) : undefined;
+      return row && isLive(row) ? publicPassport(product, row, selector) : undefined;
+    },
+
+    /**
+     * Public: where a withdrawn passport moved (its successor link says `moved` and the successor's
+     * passport is live), by product id or GTIN; undefined otherwise. The resolver redirects there.
+     */
+    async movedTo(key: { productId: string } | { gtin14: string }): Promise<PublicSuccessor | undefined> {
+      const product = 'productId' in key ? await repo.findPublicProduct(key.productId) : await repo.findEverPublishedByGtin(key.gtin14);
+      const row = product && (await repo.findRecord(product.id));
+      if (!product || !row || row.published_version === null || isLive(row)) return undefined;
+      const successor = await publicSuccessorOf(db, baseUrl, product.id);
+      return successor?.reason === 'moved' ? successor : undefined;
     },
 
     /** Every passport of an organisation (live published version, else working copy), streamed in id order. */

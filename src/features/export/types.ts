@@ -1,3 +1,4 @@
+import type { Granularity } from '../passports/instances.js';
 import type { PassportView } from '../passports/views.js';
 import type { DppStatus } from '../passports/model.js';
 
@@ -16,4 +17,6 @@ export interface ExportInput {
   baseUrl: string;
   /** Public address of this published version's signed credential (application/vc+jwt); absent when it has none. */
   credentialUrl?: string | undefined;
+  /** Set for a batch or item passport (the model passport has none). */
+  granularity?: Granularity | undefined;
 }

@@ -28,9 +28,9 @@ function commodityClassification(code: string): JsonObject {
 }
 
 /** The European Commission, as named by the EU Publications Office authority table. */
-const EUROPEAN_COMMISSION = { id: 'http://publications.europa.eu/resource/authority/corporate-body/COM', name: 'European Commission' };
+export const EUROPEAN_COMMISSION = { id: 'http://publications.europa.eu/resource/authority/corporate-body/COM', name: 'European Commission' };
 
-interface RegulationRef {
+export interface RegulationRef {
   slug: string;
   /** Canonical certification code (see compliance/vocabulary.ts) that stands for this regulation. */
   certification: string;
@@ -97,20 +97,40 @@ function slugify(text: string): string {
 }
 
 /** A fraction from a percentage, without binary noise (33.3 → 0.333, not 0.33299999999999996). */
-function fraction(percentage: number): number {
+export function fraction(percentage: number): number {
   return Number((percentage / 100).toPrecision(12));
 }
 
-/** The credential's id: one per published version, one for the working copy. */
+/** The issuer: the service, named after the manufacturer when the passport names one. */
+export function credentialIssuer(input: ExportInput): Json {
+  return { type: ['CredentialIssuer'], id: input.baseUrl, name: input.passport.manufacturer ?? new URL(input.baseUrl).host };
+}
+
+/** How the product is identified: by its GTIN when it is valid, else by the product id this service registers ("self issued"). */
+export function productIdScheme(input: ExportInput): Json {
+  if (input.gtin14) return GTIN_SCHEME;
+  return { type: ['IdentifierScheme'], id: `${input.baseUrl}/dpp/`, name: `Product id at ${new URL(input.baseUrl).host}` };
+}
+
+/** The credential's id: one per published version, one for the working copy, one per batch or item passport. */
 export function credentialId(input: ExportInput): string {
+  if (input.granularity) return `${input.baseUrl}/dpp/${input.passport.product_id}/instances/${input.granularity.instance_id}`;
   const version = input.publishedVersion === null ? 'draft' : `v${input.publishedVersion}`;
   return `${input.baseUrl}/dpp/${input.passport.product_id}/credentials/${version}`;
 }
 
-function conformityClaims(input: ExportInput, productId: string): JsonObject[] {
+/**
+ * One conformity the passport declares: an EU act behind an environmental flag or a listed
+ * certification, or another listed certification. Shared by the UNTP 0.6.0 and 0.7.0 renderings,
+ * which state the same declarations in their own shapes.
+ */
+export type ConformityDeclaration = { id: string; conformance: boolean; regulation: RegulationRef } | { id: string; conformance: true; certification: string };
+
+/** What the passport declares, in order: CE, RoHS, REACH, WEEE, then the other certifications. Ids are unique. */
+export function conformityDeclarations(input: ExportInput, productId: string): ConformityDeclaration[] {
   const env = input.passport.environmental;
   const certifications = input.passport.certifications;
-  const claims: JsonObject[] = [];
+  const declarations: ConformityDeclaration[] = [];
   const usedIds = new Set<string>();
   const claimId = (slug: string) => {
     let id = `${productId}#claim-${slug}`;
@@ -127,31 +147,38 @@ function conformityClaims(input: ExportInput, productId: string): JsonObject[] {
     [REGULATIONS.weee, null],
   ];
   const covered = new Set<string>();
-  for (const [reg, flag] of flags) {
-    const conformance = flag ?? (certifications.includes(reg.certification) ? true : null);
+  for (const [regulation, flag] of flags) {
+    const conformance = flag ?? (certifications.includes(regulation.certification) ? true : null);
     if (conformance === null) continue;
-    covered.add(reg.certification);
-    claims.push({
-      type: ['Claim', 'Declaration'],
-      id: claimId(reg.slug),
-      description: conformance ? reg.description : `Does not conform: ${reg.name}.`,
-      referenceRegulation: { type: ['Regulation'], id: reg.id, name: reg.name, administeredBy: EUROPEAN_COMMISSION },
-      conformance,
-      conformityTopic: reg.topic,
-    });
+    covered.add(regulation.certification);
+    declarations.push({ id: claimId(regulation.slug), conformance, regulation });
   }
-
   for (const certification of certifications) {
     if (covered.has(certification)) continue;
-    claims.push({
-      type: ['Claim', 'Declaration'],
-      id: claimId(slugify(certification)),
-      description: `Certification: ${certification}`,
-      conformance: true,
-      conformityTopic: CERTIFICATION_TOPICS[certification] ?? 'governance.compliance',
-    });
+    declarations.push({ id: claimId(slugify(certification)), conformance: true, certification });
   }
-  return claims;
+  return declarations;
+}
+
+function conformityClaims(input: ExportInput, productId: string): JsonObject[] {
+  return conformityDeclarations(input, productId).map((d): JsonObject =>
+    'regulation' in d
+      ? {
+          type: ['Claim', 'Declaration'],
+          id: d.id,
+          description: d.conformance ? d.regulation.description : `Does not conform: ${d.regulation.name}.`,
+          referenceRegulation: { type: ['Regulation'], id: d.regulation.id, name: d.regulation.name, administeredBy: EUROPEAN_COMMISSION },
+          conformance: d.conformance,
+          conformityTopic: d.regulation.topic,
+        }
+      : {
+          type: ['Claim', 'Declaration'],
+          id: d.id,
+          description: `Certification: ${d.certification}`,
+          conformance: true,
+          conformityTopic: CERTIFICATION_TOPICS[d.certification] ?? 'governance.compliance',
+        },
+  );
 }
 
 export function toUntpCredential(input: ExportInput, now: string = nowIso()): Record<string, Json> {
@@ -160,17 +187,18 @@ export function toUntpCredential(input: ExportInput, now: string = nowIso()): Re
   const productId = publicUri(input);
   const isDraft = input.status !== 'published';
 
-  const host = new URL(input.baseUrl).host;
-  const issuer = { type: ['CredentialIssuer'], id: input.baseUrl, name: p.manufacturer ?? host };
-
   const product = compact({
     type: ['Product'],
     id: productId,
     name: p.product_name,
     // A GTIN when it is valid; otherwise the product id this service registers ("self issued").
     registeredId: input.gtin14 ?? p.product_id,
-    idScheme: input.gtin14 ? GTIN_SCHEME : { type: ['IdentifierScheme'], id: `${input.baseUrl}/dpp/`, name: `Product id at ${host}` },
+    idScheme: productIdScheme(input),
     countryOfProduction: p.country_of_origin,
+    // A batch or item passport names its batch, its serialised item and when it was made.
+    batchNumber: input.granularity?.lot,
+    serialNumber: input.granularity?.serial,
+    productionDate: input.granularity?.production_date,
     productCategory: p.commodity_code ? [commodityClassification(p.commodity_code)] : null,
     // The facility is known by its GLN only: the GS1 Digital Link of the location names it.
     producedAtFacility: p.facility_id ? { id: `https://id.gs1.org/414/${p.facility_id}`, name: `GLN ${p.facility_id}`, registeredId: p.facility_id, idScheme: GLN_SCHEME } : null,
@@ -207,8 +235,8 @@ export function toUntpCredential(input: ExportInput, now: string = nowIso()): Re
   const credentialSubject = compact({
     type: ['ProductPassport'],
     product,
-    // One passport per product model (GTIN), not per batch or serialised item.
-    granularityLevel: 'model',
+    // The model passport (GTIN), or a batch (AI 10) or serialised item (AI 21) passport.
+    granularityLevel: input.granularity?.level ?? 'model',
     conformityClaim: conformityClaims(input, productId),
     emissionsScorecard,
     // Material origin is not recorded per material, so no originCountry.
@@ -224,7 +252,7 @@ export function toUntpCredential(input: ExportInput, now: string = nowIso()): Re
     type: ['DigitalProductPassport', 'VerifiableCredential'],
     id: credentialId(input),
     name: `${isDraft ? 'DRAFT — ' : ''}Digital Product Passport: ${p.product_name}`,
-    issuer,
+    issuer: credentialIssuer(input),
     validFrom: input.publishedAt ?? now,
     credentialSubject,
   });

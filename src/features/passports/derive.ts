@@ -1,13 +1,13 @@
 import { sql, type RawBuilder } from 'kysely';
 import { Type, type TObject, type TSchema } from 'typebox';
 import { fromBool, jsonAsText, jsonBool, jsonFromText, jsonObject, toBool, type Dialect } from '../../db/dialect.js';
-import { DppStatusSchema, type Endpoint, type FieldRow } from './model.js';
+import { ACCESS_TIERS, DppStatusSchema, type AccessTier, type Endpoint, type FieldRow } from './model.js';
 
 /**
  * Everything derived from a passport model (model.ts): schemas, row mapping, both renderers,
  * completeness, JSON-LD entries. Written over any model, not just PASSPORT_MODEL, so that a test can
  * add a row and see every part follow (test/features/passport-model.test.ts); passport-fields.ts
- * applies these to PASSPORT_MODEL once, with the types the rest of the code uses.
+ * applies these to PASSPORT_MODEL once (record.ts, schemas.ts, views.ts), with the types the rest of the code uses.
  */
 export type AnyModel = Readonly<Record<string, FieldRow>>;
 
@@ -217,4 +217,32 @@ export function jsonLdEntries(model: AnyModel, passport: Readonly<Record<string,
     out[row.jsonLd.term] = row.jsonLd.value ? row.jsonLd.value(value as never) : value;
   }
   return out;
+}
+
+/** The tiers a reader of `tier` sees: its own and those below it (an authority sees every field). */
+export function tiersVisibleTo(tier: AccessTier): readonly AccessTier[] {
+  return ACCESS_TIERS.slice(0, ACCESS_TIERS.indexOf(tier) + 1);
+}
+
+/** The fields a reader of `tier` may not see. */
+export function hiddenFrom(model: AnyModel, tier: AccessTier): string[] {
+  const visible = tiersVisibleTo(tier);
+  return fieldNames(model, (row) => !visible.includes(row.tier));
+}
+
+/**
+ * The passport as a reader of `tier` may see it: the fields of higher tiers are left out (not
+ * nulled: "no value" and "not yours to see" are different answers). Every public renderer (page,
+ * JSON-LD, UNTP, linkset) works on this copy, so a restricted field cannot reach one by mistake.
+ */
+export function redactPassport<V extends { environmental: object }>(model: AnyModel, view: V, tier: AccessTier): V {
+  const hidden = hiddenFrom(model, tier);
+  if (hidden.length === 0) return view;
+  const top: Record<string, unknown> = { ...view };
+  const environmental: Record<string, unknown> = { ...view.environmental };
+  for (const name of hidden) {
+    if (model[name]!.section === 'environmental') delete environmental[name];
+    else delete top[name];
+  }
+  return { ...top, environmental } as V;
 }

@@ -24,10 +24,11 @@ export const DppStatusSchema = Type.Union(DPP_STATUSES.map((s) => Type.Literal(s
 
 /**
  * Who may read a field (ESPR Art. 9(2)(d)/10: the public, persons with a legitimate interest such as
- * repairers and recyclers, and authorities). Every field is public today; the tiers are declared here
- * so the public routes can show only public fields once restricted ones exist.
+ * repairers and recyclers, and authorities). The public routes show public fields; an access grant
+ * of a tier (features/access/grants.ts) shows that tier's fields too, and those of the tiers below it.
  */
-export type AccessTier = 'public' | 'legitimate_interest' | 'authority';
+export const ACCESS_TIERS = ['public', 'legitimate_interest', 'authority'] as const;
+export type AccessTier = (typeof ACCESS_TIERS)[number];
 
 /** The two PATCH endpoints: the passport (/compliance/dpp/{id}) and the environmental data (/compliance/products/{id}/environmental). */
 export type Endpoint = 'passport' | 'environmental';
@@ -51,6 +52,11 @@ export interface FieldRow {
   requiredForComplete: boolean;
   /** The product's title answers while the field is unset (the passport name). */
   fallsBackToTitle?: true;
+  /**
+   * A batch or item passport may state its own value (where it was made, its footprint, its
+   * materials); the other fields are the model's (features/passports/instances.ts).
+   */
+  perInstance?: true;
   /**
    * The field in the default JSON-LD export: its term, the term's definition in our context (the
    * served /contexts/dpp/v1.jsonld is built from these, see export/contexts/dpp-v1.ts), and how a
@@ -135,6 +141,7 @@ export const PASSPORT_MODEL = {
   country_of_origin: field({
     input: Type.String({ minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2' }),
     output: Type.String(),
+    perInstance: true,
     storage: 'text',
     endpoints: ['passport'],
     section: 'passport',
@@ -176,6 +183,7 @@ export const PASSPORT_MODEL = {
   materials: field({
     input: Type.Array(MaterialInput, { maxItems: 100 }),
     output: Type.Array(MaterialOutput),
+    perInstance: true,
     storage: 'json',
     list: true,
     endpoints: ['passport'],
@@ -193,6 +201,7 @@ export const PASSPORT_MODEL = {
   carbon_footprint_kg: field({
     input: CARBON_FOOTPRINT,
     output: Type.Number(),
+    perInstance: true,
     storage: 'number',
     endpoints: ['passport', 'environmental'],
     section: 'passport',
@@ -238,6 +247,46 @@ export const PASSPORT_MODEL = {
     untp: 'credentialSubject.product.endOfLifeInstructions',
     extraction: false,
     tier: 'public',
+  }),
+  // Restricted fields, after Battery Regulation Art. 77(2) and Annex XIII: parts 2 and 3 of the annex
+  // (dismantling and spare parts for persons with a legitimate interest; test results for notified
+  // bodies and market surveillance) are not shown to the public. The public routes leave these out
+  // unless the request carries an access grant of the field's tier (features/access/grants.ts).
+  dismantling_instructions: field({
+    input: Type.String({ minLength: 1, maxLength: 20_000, description: 'disassembly sequence, fastenings, tools and safety warnings (repairers, recyclers)' }),
+    output: Type.String(),
+    storage: 'text',
+    endpoints: ['passport'],
+    section: 'passport',
+    requiredForComplete: false,
+    jsonLd: { term: 'dismantlingInstructions', definition: 'dppc:dismantlingInstructions' },
+    untp: null,
+    extraction: false,
+    tier: 'legitimate_interest',
+  }),
+  spare_parts_sources: field({
+    input: Type.String({ minLength: 1, maxLength: 10_000, description: 'part numbers of components and where to obtain replacement parts' }),
+    output: Type.String(),
+    storage: 'text',
+    endpoints: ['passport'],
+    section: 'passport',
+    requiredForComplete: false,
+    jsonLd: { term: 'sparePartsSources', definition: 'dppc:sparePartsSources' },
+    untp: null,
+    extraction: false,
+    tier: 'legitimate_interest',
+  }),
+  conformity_test_results: field({
+    input: Type.String({ minLength: 1, maxLength: 20_000, description: 'results of the test reports proving compliance (notified bodies, market surveillance)' }),
+    output: Type.String(),
+    storage: 'text',
+    endpoints: ['passport'],
+    section: 'passport',
+    requiredForComplete: false,
+    jsonLd: { term: 'conformityTestResults', definition: 'dppc:conformityTestResults' },
+    untp: null,
+    extraction: false,
+    tier: 'authority',
   }),
   reach_compliant: field({
     input: Type.Boolean(),

@@ -29,6 +29,24 @@ export default {
 
     ...fieldTerms,
 
+    DigitalDocument: 'schema:DigitalDocument',
+    documents: {
+      '@id': 'dppc:document',
+      '@container': '@set',
+      '@context': {
+        '@protected': true,
+        documentRole: { '@id': 'dppc:documentRole', '@type': 'xsd:string' },
+        linkType: { '@id': 'dppc:linkType', '@type': '@id' },
+        encodingFormat: { '@id': 'schema:encodingFormat', '@type': 'xsd:string' },
+        contentSize: { '@id': 'schema:contentSize', '@type': 'xsd:integer' },
+        sha256: { '@id': 'dppc:sha256', '@type': 'xsd:string' },
+      },
+    },
+    granularityLevel: { '@id': 'dppc:granularityLevel', '@type': 'xsd:string' },
+    batchNumber: { '@id': 'gs1:hasBatchLotNumber', '@type': 'xsd:string' },
+    serialNumber: { '@id': 'gs1:hasSerialNumber', '@type': 'xsd:string' },
+    productionDate: { '@id': 'dppc:productionDate', '@type': 'xsd:date' },
+    basedOnVersion: { '@id': 'dppc:basedOnVersion', '@type': 'xsd:integer' },
     dppStatus: { '@id': 'dppc:dppStatus', '@type': 'xsd:string' },
     version: { '@id': 'schema:version', '@type': 'xsd:integer' },
     publishedAt: { '@id': 'schema:datePublished', '@type': 'xsd:dateTime' },

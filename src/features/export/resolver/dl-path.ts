@@ -24,6 +24,13 @@ function invalid(detail: string, field: string, rule: string) {
   return errors.validation(detail, [{ field, rule, message: detail }]);
 }
 
+/** Why a value cannot stand for a GTIN key qualifier (lot, serial…), or undefined when it can. */
+export function qualifierProblem(ai: QualifierAi, value: string): string | undefined {
+  const spec = QUALIFIERS[ai];
+  if (value.length >= 1 && value.length <= spec.max && CSET82.test(value)) return undefined;
+  return `The value of AI ${ai} must be 1 to ${spec.max} characters of GS1 character set 82 (letters, digits and !"%&'()*+,-./:;<=>?_).`;
+}
+
 /**
  * Reads the qualifier segments after `/01/{gtin}` (already percent-decoded): pairs of AI and value,
  * in the dictionary's order. Anything else (an odd number of segments, an AI that is not a GTIN
@@ -49,9 +56,8 @@ export function parseGtinQualifiers(segments: string[]): GtinQualifiers {
       throw invalid(`AI ${ai} is out of order: a GTIN's key qualifiers come as 22, then 10, then 21, each at most once.`, `path/${ai}`, 'qualifier_order');
     }
     lastIndex = index;
-    if (value.length > spec.max || !CSET82.test(value)) {
-      throw invalid(`The value of AI ${ai} must be 1 to ${spec.max} characters of GS1 character set 82 (letters, digits and !"%&'()*+,-./:;<=>?_).`, `path/${ai}`, 'cset82');
-    }
+    const problem = qualifierProblem(ai, value);
+    if (problem) throw invalid(problem, `path/${ai}`, 'cset82');
     out[spec.name] = value;
   }
   return out;
