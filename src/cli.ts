@@ -9,6 +9,7 @@ import { createAccessService } from './features/access/service.js';
 import { AUDIT_ACTIONS, type AuditActor } from './features/audit/record.js';
 import { createAuditService } from './features/audit/service.js';
 import { importProducts } from './features/products/import.js';
+import { createRegistryService } from './features/registry/service.js';
 import { shouldParseInWorker } from './features/products/parse-in-worker.js';
 import { formatFrom, type ImportFormat } from './features/products/row-sources.js';
 import { describeDatabase } from './server.js';
@@ -158,6 +159,34 @@ keys
         return;
       }
       console.log(`revoked ${prefix}`);
+    }),
+  );
+
+const orgs = program.command('org').description("an organisation's EU registry operator identifier");
+orgs
+  .command('show')
+  .description('print an organisation and its operator identifier')
+  .requiredOption('--org <slug>', 'organisation slug')
+  .option('--json', 'print JSON')
+  .action((opts: { org: string; json?: boolean }) =>
+    withDatabase(async ({ db }) => {
+      const org = await createRegistryService(db).organisation((await createAccessService(db).requireOrganisation(opts.org)).id);
+      if (opts.json) return console.log(JSON.stringify(org, null, 2));
+      console.log(`${org.slug}\t${org.name}\toperator_id: ${org.operator_id ? `${org.operator_id} (${org.operator_id_scheme})` : '-'}`);
+    }),
+  );
+orgs
+  .command('set-operator-id [operator-id]')
+  .description('set the unique operator identifier for the EU DPP registry: an EORI number or a GLN (audited)')
+  .requiredOption('--org <slug>', 'organisation slug')
+  .option('--clear', 'remove it instead')
+  .action((operatorId: string | undefined, opts: { org: string; clear?: boolean }) =>
+    withDatabase(async ({ db }) => {
+      if (!operatorId === !opts.clear) throw new UsageError('give an operator identifier, or --clear');
+      const org = await createAccessService(db).requireOrganisation(opts.org);
+      const updated = await createRegistryService(db).setOperatorId(org.id, opts.clear ? null : operatorId!, CLI_ACTOR);
+      console.error(`registry entries completed: ${updated.registry_entries_completed}`);
+      console.log(updated.operator_id ?? '-');
     }),
   );
 

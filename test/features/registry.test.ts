@@ -1,9 +1,14 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import canonicalize from 'canonicalize';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gtinCheckDigit } from '../../src/lib/gtin.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { dialects } from '../helpers/db.js';
+import { TEST_DATABASE_URL, dialects } from '../helpers/db.js';
 
 const COMPLETE = {
   manufacturer: 'ACME GmbH',
@@ -414,5 +419,30 @@ describe.each(dialects)('EU registry readiness (%s)', (dialect) => {
       expect((await api(reader, 'GET', '/compliance/registry/entries?status=lost')).statusCode).toBe(400);
       expect((await api(reader, 'GET', '/compliance/registry/export?limit=5001')).statusCode).toBe(400);
     });
+  });
+  describe('CLI', () => {
+    it('sets, refuses and shows the operator identifier (dpp org), audited as the CLI', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-registry-cli-'));
+      const env = { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' } as Record<string, string>;
+      delete env.DATABASE_URL;
+      // PostgreSQL: this test's own schema; SQLite: a database of its own.
+      if (dialect === 'postgres') env.DATABASE_URL = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${t.database.pgSchema!}`)}`;
+      const dpp = (...args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env });
+      try {
+        if (dialect === 'sqlite') await dpp('keys', 'create', '--org', 'reg-org');
+        const refused = (await dpp('org', 'set-operator-id', '--org', 'reg-org', 'XX').catch((e: unknown) => e)) as { code: number; stderr: string };
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain('/operator_id "XX" is neither an EORI number');
+        expect((await dpp('org', 'set-operator-id', '--org', 'reg-org', 'it 01234567890')).stdout.trim()).toBe('IT01234567890');
+        const shown = JSON.parse((await dpp('org', 'show', '--org', 'reg-org', '--json')).stdout);
+        expect(shown).toMatchObject({ slug: 'reg-org', operator_id: 'IT01234567890', operator_id_scheme: 'eori' });
+        if (dialect === 'postgres') {
+          const audit = (await api(admin, 'GET', '/audit-events?action=organisation.update')).json();
+          expect(audit.items[0]).toMatchObject({ actor: 'cli', actor_key_id: null, details: { new: 'IT01234567890' } });
+        }
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }, 60_000);
   });
 });

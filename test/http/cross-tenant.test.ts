@@ -139,6 +139,7 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
     taskId: string;
     extractionIds: string[];
     dppId: string;
+    registryEntryId: string;
   };
 
   /**
@@ -155,12 +156,13 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
       dpp_id: a.dppId,
       passport_id: a.dppId,
       gtin: a.gtin,
+      entry_id: a.registryEntryId,
     })[name];
   /** Body properties that name a resource get A's ids too (`product_ids: [A's product]`). */
   const named = (name: string): unknown => idFor(name);
 
   /** Every id and marker of A that must never appear in an answer to B. */
-  const secrets = () => [a.productId, a.assetId, a.taskId, a.dppId, a.gtin, a.title, ...a.extractionIds];
+  const secrets = () => [a.productId, a.assetId, a.taskId, a.dppId, a.gtin, a.title, a.registryEntryId, ...a.extractionIds];
 
   const waitForTask = async (taskId: string) => {
     for (let i = 0; i < 300; i++) {
@@ -224,6 +226,8 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
     const published = await t.call(keyA, { method: 'POST', url: `/api/v1/compliance/dpp/${a.productId}/publish` });
     expect(published.statusCode, published.body).toBe(200);
     a.dppId = published.json().dpp_id;
+    // The publish queued A's EU registry entry.
+    a.registryEntryId = (await t.call(keyA, { method: 'GET', url: `/api/v1/compliance/registry/entries?product_id=${a.productId}` })).json().items[0].id;
 
     const declaration = [
       'EU DECLARATION OF CONFORMITY',

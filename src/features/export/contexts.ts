@@ -1,6 +1,7 @@
 import credentialsV2 from './contexts/credentials-v2.js';
 import dppV1 from './contexts/dpp-v1.js';
 import untpExtensionV1 from './contexts/untp-extension-v1.js';
+import untp070ExtensionV1 from './contexts/untp-0.7-extension-v1.js';
 
 /**
  * The JSON-LD contexts the exports cite, held in memory (TypeScript modules generated from the
@@ -19,14 +20,19 @@ export const UNTP_DPP_CONTEXT = UNTP_DPP_CONTEXT_URL;
  * repeats every core term it needs); it is served for documents that cite it directly.
  */
 export const UNTP_CORE_CONTEXT_URL = 'https://test.uncefact.org/vocabulary/untp/core/0.6.0/';
+/** The UNTP 0.7.0 context: one for every UNTP credential (DPP, DCC, DFR, DIA, DTE), the profile of the 0.7.0 export. */
+export const UNTP_070_CONTEXT_URL = 'https://vocabulary.uncefact.org/untp/0.7.0/context/';
 
 export const DPP_CONTEXT_PATH = '/contexts/dpp/v1.jsonld';
 export const UNTP_EXTENSION_CONTEXT_PATH = '/contexts/untp-extension/v1.jsonld';
+/** Our terms for UNTP 0.7.0 credentials (a separate context: 0.6.0's protects some of the same names). */
+export const UNTP_070_EXTENSION_CONTEXT_PATH = '/contexts/untp-0.7-extension/v1.jsonld';
 
 /** Contexts the service serves itself, by path (prefix with PUBLIC_BASE_URL for the URL). */
 export const CONTEXT_PATHS: Readonly<Record<string, ContextDocument>> = {
   [DPP_CONTEXT_PATH]: dppV1,
   [UNTP_EXTENSION_CONTEXT_PATH]: untpExtensionV1,
+  [UNTP_070_EXTENSION_CONTEXT_PATH]: untp070ExtensionV1,
 };
 
 /**
@@ -40,6 +46,7 @@ export const UPSTREAM_CONTEXTS: Readonly<Record<string, ContextDocument>> = {
 
 export const dppContextUrl = (baseUrl: string): string => `${baseUrl}${DPP_CONTEXT_PATH}`;
 export const untpExtensionContextUrl = (baseUrl: string): string => `${baseUrl}${UNTP_EXTENSION_CONTEXT_PATH}`;
+export const untp070ExtensionContextUrl = (baseUrl: string): string => `${baseUrl}${UNTP_070_EXTENSION_CONTEXT_PATH}`;
 
 /** What a jsonld.js document loader resolves to. */
 export interface RemoteDocument {

@@ -13,22 +13,57 @@ import { QrPoolBusyError, QrRenderFailure, type QrRenderPool } from './qr-pool.j
 import type { ExportService } from './service.js';
 import type { ExportInput } from './types.js';
 import { toUntpCredential } from './untp.js';
-import { UNTP_DPP_CONTEXT } from './contexts.js';
+import { toUntpCredential070 } from './untp-0.7.js';
+import { UNTP_070_CONTEXT_URL, UNTP_DPP_CONTEXT } from './contexts.js';
 
-const Profile = Type.Union([Type.Literal('default'), Type.Literal('untp')], { description: 'default: the API shape; untp: UNTP DPP 0.6.0 credential' });
+/** The JSON-LD profiles of an export: `untp` stays UNTP 0.6.0, as it was before 0.7.0 existed. */
+export const PROFILES = ['default', 'untp', 'untp-0.6.0', 'untp-0.7.0'] as const;
+export type ExportProfile = (typeof PROFILES)[number];
+/** What a profile renders: `untp` is an alias of `untp-0.6.0`. */
+export type RenderedProfile = 'default' | 'untp-0.6.0' | 'untp-0.7.0';
 
-/** Which JSON-LD profile a request asks for: `?profile=untp` or the UNTP profile in Accept. */
-export function profileOf(query: string | undefined, accept: string | undefined): 'default' | 'untp' {
-  if (query === 'untp') return 'untp';
-  if (query === 'default') return 'default';
-  return accept?.includes(UNTP_DPP_CONTEXT) || /profile="?[^",;]*untp/i.test(accept ?? '') ? 'untp' : 'default';
+export const Profile = Type.Union(
+  PROFILES.map((p) => Type.Literal(p)),
+  { description: 'default: the API shape; untp-0.6.0: UNTP DPP 0.6.0 credential; untp-0.7.0: UNTP DPP 0.7.0 credential; untp: the same as untp-0.6.0' },
+);
+
+/** The context URL each UNTP version is served with, as the `profile` of its media type. */
+const PROFILE_URIS: Record<Exclude<RenderedProfile, 'default'>, string> = { 'untp-0.6.0': UNTP_DPP_CONTEXT, 'untp-0.7.0': UNTP_070_CONTEXT_URL };
+
+/** The UNTP version a `profile` media-type parameter names: by context URL, or by a name such as `untp-0.7.0`. */
+function untpVersionOf(profile: string): RenderedProfile | undefined {
+  if (profile.includes(UNTP_070_CONTEXT_URL) || /untp\b.*\b0\.7\.0\b/i.test(profile)) return 'untp-0.7.0';
+  if (/untp/i.test(profile)) return 'untp-0.6.0';
+  return undefined;
 }
 
-/** The document of a profile, and its media type. */
-export function renderExport(input: ExportInput, profile: 'default' | 'untp') {
-  return profile === 'untp'
-    ? { body: toUntpCredential(input), type: `application/ld+json; profile="${UNTP_DPP_CONTEXT}"` }
-    : { body: toDefaultJsonLd(input), type: 'application/ld+json' };
+/**
+ * Which JSON-LD profile a request asks for: `?profile=` first, else the UNTP profile named in Accept
+ * (`application/ld+json; profile="https://vocabulary.uncefact.org/untp/0.7.0/context/"`, or the 0.6.0
+ * context URL), the range with the highest q-value winning; else the API shape.
+ */
+export function profileOf(query: string | undefined, accept: string | undefined): RenderedProfile {
+  if (query === 'untp' || query === 'untp-0.6.0') return 'untp-0.6.0';
+  if (query === 'untp-0.7.0' || query === 'default') return query;
+  const ranges = (accept ?? '')
+    .split(',')
+    .map((range, order) => {
+      const params = range.split(';').slice(1);
+      const q = Number(params.find((p) => /^\s*q\s*=/i.test(p))?.split('=')[1] ?? 1);
+      const profile = params.find((p) => /^\s*profile\s*=/i.test(p))?.replace(/^\s*profile\s*=\s*/i, '') ?? (range.includes('untp') ? range : '');
+      return { q: Number.isFinite(q) ? q : 0, order, version: untpVersionOf(profile) };
+    })
+    .filter((r) => r.version !== undefined && r.q > 0)
+    .sort((a, b) => b.q - a.q || a.order - b.order);
+  return ranges[0]?.version ?? 'default';
+}
+
+/** The document of a profile, and its media type (a UNTP credential names its context as the profile). */
+export function renderExport(input: ExportInput, profile: ExportProfile) {
+  const rendered: RenderedProfile = profile === 'untp' ? 'untp-0.6.0' : profile;
+  if (rendered === 'default') return { body: toDefaultJsonLd(input), type: 'application/ld+json' };
+  const body = rendered === 'untp-0.7.0' ? toUntpCredential070(input) : toUntpCredential(input);
+  return { body, type: `application/ld+json; profile="${PROFILE_URIS[rendered]}"` };
 }
 
 export interface ExportRoutesOptions {

@@ -68,9 +68,9 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
   );
 
   app.get(
-    '/compliance/registry/entries/:id',
+    '/compliance/registry/entries/:entry_id',
     { schema: { tags, summary: 'One registry entry', params: EntryIdParams, response: { 200: RegistryEntrySchema, ...ProblemResponses } } },
-    async (request) => registry.get(principalOf(request).orgId, request.params.id),
+    async (request) => registry.get(principalOf(request).orgId, request.params.entry_id),
   );
 
   app.get(
@@ -97,7 +97,7 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
   );
 
   app.post(
-    '/compliance/registry/entries/:id/ack',
+    '/compliance/registry/entries/:entry_id/ack',
     {
       schema: {
         tags,
@@ -110,6 +110,6 @@ export const registryRoutes: FastifyPluginAsyncTypebox<RegistryRoutesOptions> = 
         response: { 200: AckResult, ...ProblemResponses },
       },
     },
-    async (request) => registry.acknowledge(principalOf(request).orgId, request.params.id, request.body, actorOf(request)),
+    async (request) => registry.acknowledge(principalOf(request).orgId, request.params.entry_id, request.body, actorOf(request)),
   );
 };

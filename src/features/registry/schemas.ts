@@ -9,7 +9,7 @@ const literals = <T extends string>(values: readonly T[], options: { description
     options,
   );
 
-export const EntryIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export const EntryIdParams = Type.Object({ entry_id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 export const EntriesQuery = Type.Object(
   {
