@@ -6,6 +6,7 @@ import { principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
 import { DOCUMENT_KINDS, type DocumentService } from './service.js';
+import { PUBLIC_DOCUMENT_ROLE_NAMES, PUBLIC_DOCUMENT_ROLES, ROLE_OF_KIND } from './public-roles.js';
 
 const AssetSchema = Type.Object({
   asset_id: Type.String(),
@@ -16,8 +17,28 @@ const AssetSchema = Type.Object({
   size: Type.Integer(),
   sha256: Type.String(),
   created_at: Type.String(),
+  public: Type.Boolean({ description: 'linked from the passport from its next published version on' }),
+  public_role: Type.Union([Type.String(), Type.Null()], { description: `its role on the public passport: ${PUBLIC_DOCUMENT_ROLE_NAMES.join(', ')}` }),
 });
 const AssetParams = Type.Object({ asset_id: Type.String({ format: 'uuid' }) });
+const ProductDocumentParams = Type.Object({ product_id: Type.String({ format: 'uuid' }), document_id: Type.String({ format: 'uuid' }) });
+const VisibilityBody = Type.Object(
+  {
+    public: Type.Boolean({ description: 'true: linked from the passport (page, JSON-LD, linkset) from its next published version on; false: private again' }),
+    // A plain string checked by the service, so a wrong value answers a problem naming `role` and its choices.
+    role: Type.Optional(
+      Type.String({
+        maxLength: 64,
+        description: `role on the public passport, and so its GS1 link type: ${Object.entries(PUBLIC_DOCUMENT_ROLES)
+          .map(([role, type]) => `${role} (gs1:${type})`)
+          .join(', ')}. When absent, from the document's kind (${Object.entries(ROLE_OF_KIND)
+          .map(([kind, role]) => `${kind} → ${role}`)
+          .join(', ')}).`,
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 export interface DocumentRoutesOptions {
   documents: DocumentService;
@@ -91,6 +112,27 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       },
     },
     async (request) => ({ items: await documents.list(principalOf(request).orgId, request.params.product_id) }),
+  );
+
+  app.patch(
+    '/compliance/products/:product_id/documents/:document_id',
+    {
+      schema: {
+        tags,
+        summary: 'Mark a document public (with its role) or private',
+        description:
+          'A public document is linked from the public passport (page, JSON-LD, GS1 linkset) and downloadable at /dpp/{product_id}/documents/{document_id} ' +
+          'once a published version lists it: publish again for the change to show (published versions never change). Needs the write scope; audited.',
+        params: ProductDocumentParams,
+        body: VisibilityBody,
+        response: { 200: AssetSchema, ...ProblemResponses },
+      },
+    },
+    async (request) => {
+      const { orgId, keyId } = principalOf(request);
+      const { product_id, document_id } = request.params;
+      return documents.setPublic(orgId, product_id, document_id, request.body, { keyId, source: 'api', requestId: request.id });
+    },
   );
 
   app.get(

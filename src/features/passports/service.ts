@@ -16,7 +16,8 @@ import { answeredValues } from './derive.js';
 import { PASSPORT_MODEL, type DppStatus } from './model.js';
 import { createComplianceRepository } from './repository.js';
 import { contradictions, missingForComplete, normalisePatch } from './rules.js';
-import { passportView } from './views.js';
+import { passportView, type PassportView, type ProductIdentity } from './views.js';
+import { publicDocumentsOf } from '../documents/public-documents.js';
 
 /** Who made a change and through what: shown in the history. */
 export interface Actor {
@@ -261,7 +262,7 @@ export function createComplianceService(db: Kysely<Schema>, options: { publicBas
           revision: row.version,
           published_at: now,
           key_id: actor.keyId,
-          snapshot: JSON.stringify(passportView(product, next, values, 'published')),
+          snapshot: JSON.stringify(await publishedView(trx, product, next, values)),
           withdrawn_at: null,
         });
         // The version's content hash and signed credential; a signing failure aborts the publish.
@@ -411,6 +412,15 @@ const isNumber = (v: number | null): v is number => v !== null;
 function publishedVersionOf(entry: { changes: string }): number | null {
   const change = (JSON.parse(entry.changes) as Array<{ field: string; new: unknown }>).find((c) => c.field === 'published_version');
   return typeof change?.new === 'number' ? change.new : null;
+}
+
+/**
+ * What a published version shows: the passport, and the documents marked public at publish time
+ * (`documents`, only when there are some: a version without any reads as before).
+ */
+async function publishedView(trx: Transaction<Schema>, product: ProductIdentity, next: ComplianceRow, values: ComplianceValues): Promise<PassportView> {
+  const documents = await publicDocumentsOf(trx, next.product_id);
+  return { ...passportView(product, next, values, 'published'), ...(documents.length ? { documents } : {}) };
 }
 
 /** Another writer changed the record between our read and our write: the transaction is retried. */

@@ -6,6 +6,7 @@ import { passportDocumentSql as documentSql, renderPassport, type ProductIdentit
 import { PASSPORT_MODEL, type DppStatus, type Field, type PassportModel } from './model.js';
 import type { ComplianceValues } from './record.js';
 import { missingForComplete } from './rules.js';
+import type { PublicDocument } from '../documents/public-roles.js';
 
 export type { ProductIdentity } from './derive.js';
 
@@ -28,6 +29,8 @@ export type PassportView = { product_id: string; ean: string | null; dpp_id: str
     published_at: string | null;
     withdrawn_at: string | null;
     environmental: Section<'environmental'>;
+    /** In a published version: the documents marked public when it was published (not a model field). */
+    documents?: PublicDocument[];
   };
 
 /** The passport as the API answers it, from values in the application (publish snapshots, exports). */
