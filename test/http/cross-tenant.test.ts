@@ -140,6 +140,8 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
     extractionIds: string[];
     dppId: string;
     registryEntryId: string;
+    instanceId: string;
+    grantId: string;
   };
 
   /**
@@ -156,6 +158,8 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
       dpp_id: a.dppId,
       passport_id: a.dppId,
       gtin: a.gtin,
+      instance_id: a.instanceId,
+      grant_id: a.grantId,
       entry_id: a.registryEntryId,
     })[name];
   /** Body properties that name a resource get A's ids too (`product_ids: [A's product]`). */
@@ -226,6 +230,22 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
     const published = await t.call(keyA, { method: 'POST', url: `/api/v1/compliance/dpp/${a.productId}/publish` });
     expect(published.statusCode, published.body).toBe(200);
     a.dppId = published.json().dpp_id;
+    // A batch passport, and a successor product (replaced), so every batch, item and successor route has something of A's.
+    const batchPassport = await t.call(keyA, { method: 'POST', url: `/api/v1/compliance/dpp/${a.productId}/instances`, payload: { level: 'batch', lot: 'A-LOT-1' } });
+    expect(batchPassport.statusCode, batchPassport.body).toBe(201);
+    a.instanceId = batchPassport.json().instance_id;
+    const grant = await t.call(keyA, {
+      method: 'POST',
+      url: '/api/v1/compliance/access-grants',
+      payload: { grantee: 'A repairer', tier: 'legitimate_interest', expires_at: new Date(Date.now() + 86_400_000).toISOString() },
+    });
+    expect(grant.statusCode, grant.body).toBe(201);
+    a.grantId = grant.json().id;
+    const successor = await t.call(keyA, { method: 'POST', url: '/api/v1/products', payload: { title: `${a.title} (2027)` } });
+    await t.call(keyA, { method: 'PATCH', url: `/api/v1/compliance/dpp/${successor.json().product_id}`, payload: FULL_PASSPORT });
+    await t.call(keyA, { method: 'POST', url: `/api/v1/compliance/dpp/${successor.json().product_id}/publish` });
+    const linked = await t.call(keyA, { method: 'PUT', url: `/api/v1/compliance/dpp/${a.productId}/successor`, payload: { successor_product_id: successor.json().product_id, reason: 'replaced' } });
+    expect(linked.statusCode, linked.body).toBe(200);
     // The publish queued A's EU registry entry.
     a.registryEntryId = (await t.call(keyA, { method: 'GET', url: `/api/v1/compliance/registry/entries?product_id=${a.productId}` })).json().items[0].id;
 

@@ -117,12 +117,13 @@ export function createInstanceService(db: Kysely<Schema>, baseUrl: string) {
   return {
     /** Issues a batch or item passport (or the next version of one) over the model's live published version. */
     async issue(orgId: string, productId: string, input: InstanceInput, actor: AuditActor) {
-      const problems = identityProblems(input);
-      if (problems.length) throw errors.validation(problems.map((p) => `${p.field} ${p.message}`).join('; '), problems);
-      const values = normaliseValues(input.values ?? {});
       try {
         return await db.transaction().execute(async (trx) => {
+          // Ownership first: another organisation's product is a 404 whatever the body says.
           const product = await requireOwnedProduct(trx, orgId, productId, INSTANCE_COLUMNS, { lock: true });
+          const problems = identityProblems(input);
+          if (problems.length) throw errors.validation(problems.map((p) => `${p.field} ${p.message}`).join('; '), problems);
+          const values = normaliseValues(input.values ?? {});
           const gtin14 = product.gtin14 && toBool(product.gtin_valid) ? product.gtin14 : null;
           if (!gtin14) {
             throw errors.conflict(`Product ${productId} has no valid GTIN: batch and item passports are reached at /01/{gtin}/10/{lot} or /21/{serial}.`, { field: 'ean' });
