@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase, defaultSqliteFile, openConfiguredDatabase, type Database } from './db/database.js';
@@ -8,6 +11,8 @@ import { AppError } from './errors.js';
 import { createAccessService } from './features/access/service.js';
 import { AUDIT_ACTIONS, type AuditActor } from './features/audit/record.js';
 import { createAuditService } from './features/audit/service.js';
+import { backupChunks } from './features/backup/export.js';
+import { importBackup } from './features/backup/import.js';
 import { importProducts } from './features/products/import.js';
 import { createRegistryService } from './features/registry/service.js';
 import { shouldParseInWorker } from './features/products/parse-in-worker.js';
@@ -241,6 +246,83 @@ program
       );
       for (const f of summary.failures) console.log(`  line ${f.line}: ${f.reason}`);
       if (summary.failures_truncated) console.log('  … more failures not shown');
+    }),
+  );
+
+/** The passphrase of a backup's private keys, from the environment variable named (never from the command line, which `ps` shows). */
+function passphraseFrom(variable: string): string {
+  const value = process.env[variable];
+  if (!value) throw new UsageError(`set the backup passphrase in ${variable} (or name another variable with --passphrase-env)`);
+  return value;
+}
+
+const backup = program.command('backup').description("export an organisation's passports to a verifiable backup file, or import one");
+backup
+  .command('export')
+  .description('write the backup of an organisation (NDJSON; gzip when --gzip or the file name ends in .gz)')
+  .requiredOption('--org <slug>', 'organisation slug')
+  .requiredOption('--out <file>', 'file to write ("-" for stdout)')
+  .option('--gzip', 'gzip the file')
+  .option('--audit', 'include the audit log')
+  .option('--no-document-bytes', 'name documents by sha256 only (the importing installation must hold their bytes)')
+  .option('--include-private-keys', 'include the private signing keys, encrypted with the passphrase in --passphrase-env')
+  .option('--passphrase-env <variable>', 'environment variable holding the passphrase', 'DPP_BACKUP_PASSPHRASE')
+  .action((opts: { org: string; out: string; gzip?: boolean; audit?: boolean; documentBytes: boolean; includePrivateKeys?: boolean; passphraseEnv: string }) =>
+    withDatabase(async ({ db }, config) => {
+      const org = await createAccessService(db).requireOrganisation(opts.org);
+      const passphrase = opts.includePrivateKeys ? passphraseFrom(opts.passphraseEnv) : undefined;
+      const chunks = Readable.from(
+        backupChunks(
+          db,
+          { baseUrl: config.publicBaseUrl, signingSecret: config.signingSecret },
+          { orgId: org.id, privateKeyPassphrase: passphrase, documentBytes: opts.documentBytes, audit: opts.audit ?? false },
+        ),
+      );
+      const gzip = opts.gzip === true || opts.out.endsWith('.gz');
+      const write = (to: NodeJS.WritableStream) => (gzip ? pipeline(chunks, createGzip(), to) : pipeline(chunks, to));
+      if (opts.out === '-') return write(process.stdout);
+      // Written aside and renamed when complete: a failed export leaves no file at --out.
+      const partial = `${opts.out}.partial`;
+      try {
+        await write(fs.createWriteStream(partial, { mode: 0o600 }));
+      } catch (e) {
+        fs.rmSync(partial, { force: true });
+        throw e;
+      }
+      fs.renameSync(partial, opts.out);
+      console.error(`wrote the backup of ${org.slug} to ${opts.out} (${fs.statSync(opts.out).size} bytes)`);
+    }),
+  );
+backup
+  .command('import')
+  .description('import a backup into this installation: checked first (trailer hash, content hashes, credentials, conflicts), then written in one transaction')
+  .requiredOption('--file <file>', 'the backup file (NDJSON, or gzip)')
+  .option('--org <slug>', "the organisation's slug here (default: the backup's); its id stays the backup's")
+  .option('--passphrase-env <variable>', 'environment variable holding the passphrase of a backup with private keys', 'DPP_BACKUP_PASSPHRASE')
+  .option('--json', 'print the summary as JSON')
+  .action((opts: { file: string; org?: string; passphraseEnv: string; json?: boolean }) =>
+    withDatabase(async ({ db }, config) => {
+      if (!fs.existsSync(opts.file)) throw new UsageError(`no file ${opts.file}`);
+      const summary = await importBackup(
+        db,
+        { signingSecret: config.signingSecret },
+        { file: opts.file, orgSlug: opts.org, passphrase: process.env[opts.passphraseEnv] || undefined },
+      );
+      if (opts.json) return console.log(JSON.stringify(summary, null, 2));
+      const counts = Object.entries(summary.counts)
+        .map(([type, n]) => `${n} ${type}`)
+        .join(', ');
+      console.log(
+        `imported ${summary.organisation.slug} (${summary.organisation.id}${summary.organisation.created ? ', created' : ''}) from ${summary.source}: ${counts} (${summary.duration_ms} ms)`,
+      );
+      if (summary.source !== config.publicBaseUrl)
+        console.error(
+          `note: the backup was made at ${summary.source}; this installation's PUBLIC_BASE_URL is ${config.publicBaseUrl}: its DIDs and credential URLs name the former`,
+        );
+      if (summary.keys_without_private_part)
+        console.error(
+          `note: ${summary.keys_without_private_part} signing keys came without their private part: retired here (they still verify); the next publish creates a new key`,
+        );
     }),
   );
 
