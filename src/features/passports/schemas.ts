@@ -63,7 +63,8 @@ export const HistoryResult = Type.Object({
       version: Type.Integer(),
       changed_at: Type.String(),
       action: Type.String({
-        description: 'create, update, publish, withdraw, or product_update (a catalog change the passport shows: its EAN, or its title while the passport has no name of its own)',
+        description:
+          'create, update, publish, withdraw, product_update (a catalog change the passport shows: its EAN, or its title while the passport has no name of its own), or document_update (a document made public or private)',
       }),
       key_id: Nullable(Type.String()),
       source: Nullable(Type.String({ description: 'who made it: "api", "import", or "extraction:<id>"' })),
