@@ -231,6 +231,38 @@ describe('UNTP DPP 0.7.0 credential', () => {
     expect(vc.credentialSubject).not.toHaveProperty('characteristics');
   });
 
+  it('states the commodity code, the facility GLN and a batch or item with 0.7.0 terms', async () => {
+    const input: ExportInput = {
+      ...full,
+      passport: { ...full.passport, commodity_code: '85166080', facility_id: '9520123456788' },
+      granularity: {
+        level: 'item',
+        instance_id: '01900000-0000-7000-8000-0000000000c1',
+        lot: 'L7',
+        serial: 'SN-1',
+        production_date: '2026-07-01',
+        version: 1,
+        based_on_version: 3,
+        issued_at: '2026-07-02T00:00:00.000Z',
+      },
+    };
+    const vc = toUntpCredential070(input) as Doc & { credentialSubject: Doc };
+    expect(vc.credentialSubject).toMatchObject({
+      id: `${BASE}/01/09520123456788/10/L7/21/SN-1`,
+      idGranularity: 'item',
+      batchNumber: 'L7',
+      itemNumber: 'SN-1',
+      productionDate: '2026-07-01',
+      productCategory: [
+        { code: '85166080', name: 'Combined Nomenclature (CN) 85166080', schemeId: 'https://ec.europa.eu/taxation_customs/dds2/taric/', schemeName: 'Combined Nomenclature (CN)' },
+      ],
+      producedAtFacility: { id: 'https://id.gs1.org/414/9520123456788', registeredId: '9520123456788', idScheme: { id: 'https://id.gs1.org/414/' } },
+    });
+    expect(vc.id).toBe(`${BASE}/dpp/${full.passport.product_id}/instances/01900000-0000-7000-8000-0000000000c1/untp-0.7.0`);
+    expect(schemaErrors070(vc)).toEqual([]);
+    await expect(expandSafe070(vc, BASE)).resolves.toHaveLength(1);
+  });
+
   it('turns a false environmental flag into a non-conformant claim', () => {
     const vc = toUntpCredential070(nonConforming) as Doc & { credentialSubject: { performanceClaim: Doc[] } };
     const claims = vc.credentialSubject.performanceClaim;
@@ -373,6 +405,17 @@ describe.each(dialects)('UNTP 0.7.0 export over HTTP (%s)', (dialect) => {
     expect(redirect.statusCode).toBe(307);
     expect(redirect.headers.location).toContain('profile=untp');
     expect(redirect.headers.location).not.toContain('0.7.0');
+  });
+
+  it('serves a batch passport in 0.7.0 at its Digital Link', async () => {
+    const issued = await t.call(key, {
+      method: 'POST',
+      url: `/api/v1/compliance/dpp/${id}/instances`,
+      payload: { level: 'batch', lot: 'L2026-07', production_date: '2026-07-01' },
+    });
+    expect(issued.statusCode).toBe(201);
+    const vc = await assert070(await resolve('/10/L2026-07?format=jsonld&profile=untp-0.7.0'));
+    expect(vc.credentialSubject).toMatchObject({ id: `${BASE}/01/${GTIN}/10/L2026-07`, idGranularity: 'batch', batchNumber: 'L2026-07', productionDate: '2026-07-01' });
   });
 
   it('exports every passport as 0.7.0 NDJSON, each line valid', async () => {

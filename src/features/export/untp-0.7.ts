@@ -2,7 +2,7 @@ import { nowIso } from '../../lib/time.js';
 import { UNTP_070_CONTEXT_URL, untp070ExtensionContextUrl, VC_V2_CONTEXT_URL } from './contexts.js';
 import { compact, type Json, publicUri } from './jsonld.js';
 import type { ExportInput } from './types.js';
-import { conformityDeclarations, credentialId, credentialIssuer, EUROPEAN_COMMISSION, fraction, productIdScheme } from './untp.js';
+import { commodityScheme, conformityDeclarations, credentialId, credentialIssuer, EUROPEAN_COMMISSION, fraction, glnFacility, productIdScheme, TARIC } from './untp.js';
 
 /**
  * The passport as a UN Transparency Protocol Digital Product Passport 0.7.0 (a W3C Verifiable
@@ -34,8 +34,11 @@ import { conformityDeclarations, credentialId, credentialIssuer, EUROPEAN_COMMIS
  * - The dpp id, status and version describe the credential, not the product: top-level extension terms.
  * - Types the context does not define (Country, Classification, Measure, Performance, Characteristics)
  *   are left out; the schema does not require them.
+ * - A batch or item passport states its `batchNumber`, `itemNumber` (0.6.0: `serialNumber`), `productionDate`
+ *   and `idGranularity`.
  * Where 0.7.0 requires a value the passport does not hold, the least-claiming one is used: no category
- * (an empty list), a facility that is named as not identified, the country code ZZ (unknown).
+ * (an empty list) without a commodity code, a facility named as not identified without a GLN, the
+ * country code ZZ (unknown) without a country of origin.
  */
 
 type JsonObject = { [key: string]: Json };
@@ -69,20 +72,6 @@ const CARBON_FOOTPRINT_METRIC = {
   id: 'https://vocabulary.uncefact.org/performance-metrics/product-carbon-footprint',
   name: 'Product Carbon Footprint',
 };
-
-const EU_TARIFF = 'https://ec.europa.eu/taxation_customs/dds2/taric/';
-const GLN_SCHEME = { type: ['IdentifierScheme'], id: 'https://id.gs1.org/414/', name: 'Global Location Number (GLN)' };
-
-/**
- * Passport data that is being added beside this rendering (commodity code, facility GLN, batch or item
- * granularity): stated when the passport holds it, ignored otherwise.
- */
-interface Additions {
-  commodity_code?: string | null;
-  facility_id?: string | null;
-  granularity?: { level?: string; lot?: string | null; serial?: string | null; production_date?: string | null };
-}
-const additions = (input: ExportInput): Additions => ({ ...(input.passport as Additions), granularity: (input as Additions).granularity });
 
 function performance(conformance: boolean, subject: string): JsonObject {
   return {
@@ -132,14 +121,14 @@ function performanceClaims(input: ExportInput, productId: string, claimDate: str
 
 /** The commodity code as a classification in the EU tariff (its name is not recorded, so the code names it). */
 function commodityCategory(code: string): JsonObject {
-  const scheme = code.length === 6 ? 'Harmonized System (HS)' : code.length === 8 ? 'Combined Nomenclature (CN)' : 'Integrated Tariff of the EU (TARIC)';
-  return { code, name: `${scheme} ${code}`, schemeId: EU_TARIFF, schemeName: scheme };
+  const scheme = commodityScheme(code);
+  return { code, name: `${scheme} ${code}`, schemeId: TARIC, schemeName: scheme };
 }
 
 export function toUntpCredential070(input: ExportInput, now: string = nowIso()): Record<string, Json> {
   const p = input.passport;
   const env = p.environmental;
-  const more = additions(input);
+  const g = input.granularity;
   const productId = publicUri(input);
   const isDraft = input.status !== 'published';
   const validFrom = input.publishedAt ?? now;
@@ -162,19 +151,19 @@ export function toUntpCredential070(input: ExportInput, now: string = nowIso()):
     id: productId,
     name: p.product_name,
     idScheme: productIdScheme(input),
-    batchNumber: more.granularity?.lot,
-    itemNumber: more.granularity?.serial,
-    idGranularity: more.granularity?.level === 'batch' || more.granularity?.level === 'item' ? more.granularity.level : 'model',
-    productionDate: more.granularity?.production_date,
+    batchNumber: g?.lot,
+    itemNumber: g?.serial,
+    idGranularity: g?.level ?? 'model',
+    productionDate: g?.production_date,
     characteristics: Object.keys(characteristics).length ? characteristics : null,
-    producedAtFacility: more.facility_id
-      ? { type: ['Facility'], id: `https://id.gs1.org/414/${more.facility_id}`, name: `GLN ${more.facility_id}`, registeredId: more.facility_id, idScheme: GLN_SCHEME }
+    producedAtFacility: p.facility_id
+      ? glnFacility(p.facility_id)
       : { type: ['Facility'], id: `${input.baseUrl}/dpp/${p.product_id}#production-facility`, name: 'Production facility (not identified)' },
     countryOfProduction: p.country_of_origin ? { countryCode: p.country_of_origin } : { countryCode: 'ZZ', countryName: 'Unknown' },
     performanceClaim: performanceClaims(input, productId, validFrom.slice(0, 10)),
   });
   // Required, and may be empty: a passport without a commodity code states no category.
-  credentialSubject.productCategory = more.commodity_code ? [commodityCategory(more.commodity_code)] : [];
+  credentialSubject.productCategory = p.commodity_code ? [commodityCategory(p.commodity_code)] : [];
 
   return compact({
     '@context': [VC_V2_CONTEXT_URL, UNTP_070_CONTEXT_URL, untp070ExtensionContextUrl(input.baseUrl)],

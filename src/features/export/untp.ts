@@ -19,11 +19,21 @@ type JsonObject = { [key: string]: Json };
 const GTIN_SCHEME = { type: ['IdentifierScheme'], id: 'https://id.gs1.org/01/', name: 'Global Trade Item Number (GTIN)' };
 const GLN_SCHEME = { type: ['IdentifierScheme'], id: 'https://id.gs1.org/414/', name: 'Global Location Number (GLN)' };
 /** The EU's customs tariff (TARIC), where every HS, CN and TARIC code can be looked up. */
-const TARIC = 'https://ec.europa.eu/taxation_customs/dds2/taric/';
+export const TARIC = 'https://ec.europa.eu/taxation_customs/dds2/taric/';
+
+/** The tariff scheme of a commodity code, by its length: 6 digits HS, 8 CN, 10 TARIC. */
+export function commodityScheme(code: string): string {
+  return code.length === 6 ? 'Harmonized System (HS)' : code.length === 8 ? 'Combined Nomenclature (CN)' : 'Integrated Tariff of the EU (TARIC)';
+}
+
+/** The facility the product is made at, known by its GLN only: the GS1 Digital Link of the location names it. */
+export function glnFacility(gln: string): JsonObject {
+  return { id: `https://id.gs1.org/414/${gln}`, name: `GLN ${gln}`, registeredId: gln, idScheme: GLN_SCHEME };
+}
 
 /** The commodity code as a UNTP classification (its name is not recorded, so the code names it). */
 function commodityClassification(code: string): JsonObject {
-  const scheme = code.length === 6 ? 'Harmonized System (HS)' : code.length === 8 ? 'Combined Nomenclature (CN)' : 'Integrated Tariff of the EU (TARIC)';
+  const scheme = commodityScheme(code);
   return { type: ['Classification'], id: `${TARIC}measures.jsp?Lang=en&Taric=${code}`, code, name: `${scheme} ${code}`, schemeID: TARIC, schemeName: scheme };
 }
 
@@ -200,8 +210,7 @@ export function toUntpCredential(input: ExportInput, now: string = nowIso()): Re
     serialNumber: input.granularity?.serial,
     productionDate: input.granularity?.production_date,
     productCategory: p.commodity_code ? [commodityClassification(p.commodity_code)] : null,
-    // The facility is known by its GLN only: the GS1 Digital Link of the location names it.
-    producedAtFacility: p.facility_id ? { id: `https://id.gs1.org/414/${p.facility_id}`, name: `GLN ${p.facility_id}`, registeredId: p.facility_id, idScheme: GLN_SCHEME } : null,
+    producedAtFacility: p.facility_id ? glnFacility(p.facility_id) : null,
     // Extension terms (untp-extension/v1).
     weeeCategory: env.weee_category,
     energyClass: env.energy_class,
