@@ -1,13 +1,15 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/db/dialect.js';
 import { importBackup } from '../../src/features/backup/import.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { dialects } from '../helpers/db.js';
+import { dialects, TEST_DATABASE_URL } from '../helpers/db.js';
 import { CORPUS, FULL_PASSPORT, multipartBody } from '../helpers/fixtures.js';
 
 type Json = Record<string, any>;
@@ -315,3 +317,93 @@ if (dialects.includes('sqlite') && dialects.includes('postgres')) {
     restoreSuite('sqlite', 'postgres');
   });
 }
+
+describe.each(dialects)('dpp backup CLI, private keys, audit log, documents by reference (%s)', (dialect) => {
+  const run = promisify(execFile);
+  let s: Source;
+  let target: TestApp;
+  beforeAll(async () => {
+    s = await sourceOrganisation(dialect);
+    target = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await s.t.close();
+    await target.close();
+  });
+
+  /** The CLI (from source, through tsx) on a test app's database, as another process. */
+  const dpp = (t: TestApp, env: Record<string, string>, ...args: string[]) => {
+    const base: Record<string, string> = { ...(process.env as Record<string, string>), PUBLIC_BASE_URL: 'https://dpp.example.test', LOG_LEVEL: 'silent', ...env };
+    delete base.DATABASE_URL;
+    if (t.database.pgSchema) base.DATABASE_URL = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${t.database.pgSchema}`)}`;
+    else {
+      // DATA_DIR/dpp.sqlite is the file the CLI opens: a link to the test app's file.
+      const dir = fs.mkdtempSync(path.join(tmp, 'data-'));
+      fs.symlinkSync(t.database.file!, path.join(dir, 'dpp.sqlite'));
+      base.DATA_DIR = dir;
+    }
+    return run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: base });
+  };
+
+  it('exports with encrypted private keys and the audit log; imports with the passphrase, and the key keeps signing there', async () => {
+    const out = path.join(tmp, `cli-${dialect}.ndjson.gz`);
+    const passphrase = { DPP_BACKUP_PASSPHRASE: 'correct horse battery staple' };
+    await dpp(s.t, passphrase, 'backup', 'export', '--org', 'acme', '--out', out, '--include-private-keys', '--audit');
+    const text = gunzipSync(fs.readFileSync(out)).toString('utf8');
+    const records = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(records[0]).toMatchObject({ options: { private_keys: true, audit: true }, key_encryption: { kdf: 'scrypt', cipher: 'aes-256-gcm' } });
+    const key = records.find((r) => r.type === 'signing_key');
+    expect(key.row.private_key_encrypted).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    // The private JWK is nowhere in clear.
+    const stored = await s.t.database.db.selectFrom('signing_keys').select('private_key').where('kid', '=', key.row.kid).executeTakeFirstOrThrow();
+    expect(text).not.toContain(JSON.parse(stored.private_key).d);
+    expect(records.filter((r) => r.type === 'audit_event').map((r) => r.row.action)).toEqual(expect.arrayContaining(['passport.publish', 'passport.withdraw']));
+
+    // Without the passphrase, or with a wrong one: refused, nothing written.
+    await expect(dpp(target, {}, 'backup', 'import', '--file', out)).rejects.toMatchObject({ stderr: expect.stringMatching(/encrypted private signing keys/) });
+    await expect(dpp(target, { DPP_BACKUP_PASSPHRASE: 'wrong' }, 'backup', 'import', '--file', out)).rejects.toMatchObject({
+      stderr: expect.stringMatching(/does not open with this passphrase/),
+    });
+    expect((await rowCounts(target)).products).toBe(0);
+
+    const imported = await dpp(target, passphrase, 'backup', 'import', '--file', out, '--json');
+    expect(JSON.parse(imported.stdout)).toMatchObject({ organisation: { id: s.orgId, slug: 'acme', created: true }, keys_without_private_part: 0 });
+    expect(await publications(target, s.orgId)).toEqual(await publications(s.t, s.orgId));
+    const audit = await target.database.db.selectFrom('audit_events').select('action').where('org_id', '=', s.orgId).execute();
+    expect(audit.length).toBe(records.filter((r) => r.type === 'audit_event').length);
+
+    // The key came with its private part: still active, it signs the next version here.
+    const admin = await target.key('acme', 'admin');
+    await target.call(admin, { method: 'PATCH', url: `/api/v1/compliance/dpp/${s.twice}`, payload: { carbon_footprint_kg: 5 } });
+    expect((await target.call(admin, { method: 'POST', url: `/api/v1/compliance/dpp/${s.twice}/publish` })).statusCode).toBe(200);
+    const v3 = await target.database.db
+      .selectFrom('passport_publications')
+      .select('credential_kid')
+      .where('product_id', '=', s.twice)
+      .where('published_version', '=', 3)
+      .executeTakeFirstOrThrow();
+    expect(v3.credential_kid).toBe(key.row.kid);
+    const keys = await target.database.db.selectFrom('signing_keys').select('status').where('org_id', '=', s.orgId).execute();
+    expect(keys).toEqual([{ status: 'active' }]);
+    // Four CLI processes started through tsx: slow on a loaded machine.
+  }, 120_000);
+
+  it('names documents by sha256 with document_bytes=false: refused where the bytes are missing', async () => {
+    const fresh = await createTestApp(dialect);
+    try {
+      const res = await s.t.call(s.admin, { method: 'GET', url: '/api/v1/compliance/backup?document_bytes=false' });
+      expect(res.body).not.toContain('"type":"blob"');
+      const before = await rowCounts(fresh);
+      await expect(importBackup(fresh.database.db, { signingSecret: undefined }, { file: writeTemp(res.body) })).rejects.toMatchObject({
+        code: 'backup_refused',
+        message: expect.stringMatching(/not on this installation/),
+      });
+      expect(await rowCounts(fresh)).toEqual(before);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
