@@ -22,7 +22,9 @@ const PROFILE_060 = `application/ld+json; profile="${UNTP_DPP_CONTEXT_URL}"`;
 const UNTP = 'https://vocabulary.uncefact.org/untp/';
 const DPPC = 'https://dpp-compliance.dev/vocab#';
 
-const schemaErrors070 = untp070SchemaErrors();
+// Compiled on first use: without the 0.7.0 artefacts only the tests that validate against them fail.
+let compiled: ReturnType<typeof untp070SchemaErrors> | undefined;
+const schemaErrors070 = (doc: unknown) => (compiled ??= untp070SchemaErrors())(doc);
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const validate060 = addFormats(new Ajv2020({ strict: false, allErrors: true })).compile(
   JSON.parse(readFileSync(new URL('../../../shared/standards/untp-dpp-0.6.0/schema.json', import.meta.url), 'utf8')) as object,
@@ -427,6 +429,15 @@ describe.each(dialects)('UNTP 0.7.0 export over HTTP (%s)', (dialect) => {
       .map((l) => JSON.parse(l) as Doc);
     expect(lines.length).toBeGreaterThan(0);
     for (const vc of lines) expect(schemaErrors070(vc)).toEqual([]);
+  });
+
+  it('lists the profile values in the OpenAPI document, for the export and the resolver', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    for (const path of ['/api/v1/compliance/dpp/{product_id}/export', '/api/v1/compliance/dpp/export', '/01/{gtin}', '/dpp/{product_id}']) {
+      const profile = (doc.paths[path].get.parameters as Array<{ name: string; schema: unknown }>).find((p) => p.name === 'profile');
+      expect(JSON.stringify(profile?.schema), path).toContain('"untp-0.7.0"');
+      expect(JSON.stringify(profile?.schema), path).toContain('"untp-0.6.0"');
+    }
   });
 
   it('serves the 0.7 extension context it cites', async () => {
