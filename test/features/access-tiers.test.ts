@@ -76,6 +76,28 @@ describe.each(dialects)('access tiers and grants (%s)', (dialect) => {
     }
   });
 
+  it('leaks no restricted field through any link the public linkset offers, signed credentials decoded', async () => {
+    const linkset = (await pub(`${gtinPath}?linkType=linkset`)).json();
+    const hrefs = new Set<string>();
+    JSON.stringify(linkset, (k, v) => {
+      if (k === 'href' && typeof v === 'string' && v.startsWith('https://dpp.example.test/')) hrefs.add(v);
+      return v;
+    });
+    expect(hrefs.size).toBeGreaterThan(5);
+    let signed = 0;
+    for (const href of hrefs) {
+      const url = href.slice('https://dpp.example.test'.length);
+      const res = await pub(url);
+      expect(res.statusCode, url).toBeLessThan(400);
+      // A compact JWS (the signed credential) hides its payload in base64url: read it.
+      const jws = /^[\w-]+\.[\w-]+\.[\w-]+$/.test(res.body.trim()) ? res.body.trim().split('.') : undefined;
+      const text = jws ? `${Buffer.from(jws[0]!, 'base64url').toString()}${Buffer.from(jws[1]!, 'base64url').toString()}` : res.body;
+      if (jws) signed++;
+      for (const marker of MARKERS) expect(text, `${url} shows ${marker}`).not.toContain(marker);
+    }
+    expect(signed, 'the signed credential is among the links').toBeGreaterThan(0);
+  });
+
   it('shows a legitimate-interest grant its tier and not the authority tier, in every format, uncached, and logs each read', async () => {
     const res = await grant(admin, { grantee: 'Repair Café Lyon', tier: 'legitimate_interest', expires_at: inAWeek(), purpose: 'repairs' });
     expect(res.statusCode).toBe(201);
