@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { calculateJwkThumbprint, CompactSign, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type KeyObject } from 'jose';
+import { LRUCache } from 'lru-cache';
 
 /** JWS algorithm of every credential: EdDSA over Ed25519 (RFC 8037). */
 export const JWS_ALG = 'EdDSA';
@@ -61,8 +62,30 @@ export function openPrivateKey(stored: string, kid: string, secret: string | und
   return jwk;
 }
 
+type SigningKey = CryptoKey | KeyObject | Uint8Array;
+
+/**
+ * Imported private keys, by their stored text (so a changed row, sealed or not, is read again): opening
+ * and importing a key cost more than the signature itself. One per credential service (it holds keys
+ * opened with that service's secret).
+ */
+export type SigningKeyCache = LRUCache<string, SigningKey>;
+
+export function createSigningKeyCache(): SigningKeyCache {
+  return new LRUCache<string, SigningKey>({ max: 1000 });
+}
+
+/** The signing key of a stored private key (see `openPrivateKey`), imported once per cache. */
+export async function signingKeyFor(cache: SigningKeyCache, stored: string, kid: string, secret: string | undefined): Promise<SigningKey> {
+  const cacheKey = `${kid}\n${stored}`;
+  const found = cache.get(cacheKey);
+  if (found) return found;
+  const key = await importJWK(openPrivateKey(stored, kid, secret), JWS_ALG);
+  cache.set(cacheKey, key);
+  return key;
+}
+
 /** Signs `payload` as a compact JWS with the protected header given (plus `alg`). */
-export async function signCompact(payload: object, privateJwk: JWK, header: { typ: string; cty?: string; kid: string }): Promise<string> {
-  const key = await importJWK(privateJwk, JWS_ALG);
+export async function signCompact(payload: object, key: SigningKey, header: { typ: string; cty?: string; kid: string }): Promise<string> {
   return new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: JWS_ALG, ...header }).sign(key);
 }

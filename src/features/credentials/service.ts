@@ -11,7 +11,7 @@ import { toUntpCredential } from '../export/untp.js';
 import { requireOwnedProduct } from '../products/ownership.js';
 import type { PassportView } from '../passports/views.js';
 import { credentialUrl, orgDid, orgDidDocument, serviceDidDocument, statusListUrl, verificationMethodId } from './did.js';
-import { generateSigningKey, isSealed, openPrivateKey, sealPrivateKey, signCompact } from './keys.js';
+import { createSigningKeyCache, generateSigningKey, isSealed, sealPrivateKey, signCompact, signingKeyFor } from './keys.js';
 import { createCredentialRepository, REVOCATION } from './repository.js';
 import { emptyList, multibaseList, setBit, STATUS_LIST_SIZE } from './status-list.js';
 
@@ -74,6 +74,7 @@ const signingFailed = (orgId: string) =>
  */
 export function createCredentialService(db: Kysely<Schema>, settings: CredentialSettings) {
   const { baseUrl, signingSecret } = settings;
+  const keyCache = createSigningKeyCache();
 
   /** The organisation's active key, created on first use. */
   async function activeKey(trx: Kysely<Schema>, orgId: string) {
@@ -103,8 +104,11 @@ export function createCredentialService(db: Kysely<Schema>, settings: Credential
     const key = await activeKey(trx, orgId);
     let jws: string;
     try {
-      const privateJwk = openPrivateKey(key.private_key, key.kid, signingSecret);
-      jws = await signCompact(payload, privateJwk, { typ: VC_JWT_TYP, cty: 'vc', kid: verificationMethodId(baseUrl, orgId, key.kid) });
+      jws = await signCompact(payload, await signingKeyFor(keyCache, key.private_key, key.kid, signingSecret), {
+        typ: VC_JWT_TYP,
+        cty: 'vc',
+        kid: verificationMethodId(baseUrl, orgId, key.kid),
+      });
     } catch (_e) {
       throw signingFailed(orgId);
     }
