@@ -204,8 +204,8 @@ describe.each(dialects)('EU registry readiness (%s)', (dialect) => {
         acknowledged_at: null,
       });
       expect(hash).toMatch(/^[0-9a-f]{64}$/);
-      // When the publication holds its own content hash (signed credentials), the entry answers that one.
-      if (typeof publication.content_hash === 'string') expect(publication.content_hash).toBe(hash);
+      // The entry answers the publication's own content hash, which is the JCS + SHA-256 computed here.
+      expect(publication.content_hash).toBe(hash);
 
       const passport = await api(reader, 'GET', `/compliance/dpp/${product_id}`);
       expect(passport.json().registry_status).toMatchObject({ entry_id: entry!.id, kind: 'registration', status: 'pending', published_version: 1 });

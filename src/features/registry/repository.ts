@@ -91,17 +91,14 @@ export function createRegistryRepository(db: Db) {
       return db.selectFrom('registry_entries').selectAll().where('org_id', '=', orgId).where('status', '=', 'incomplete').where('operator_id', 'is', null).execute();
     },
 
-    /**
-     * The publications of these entries, every column: `content_hash` is read when the publication has
-     * one (migration 0012), else the hash is computed from `snapshot` by the same rule.
-     */
-    async publications(keys: ReadonlyArray<{ product_id: string; published_version: number }>): Promise<Array<Record<string, unknown>>> {
+    /** The content hashes of these entries' publications (`passport_publications.content_hash`, written at publish). */
+    async contentHashes(keys: ReadonlyArray<{ product_id: string; published_version: number }>) {
       if (keys.length === 0) return [];
-      return (await db
+      return db
         .selectFrom('passport_publications')
-        .selectAll()
+        .select(['product_id', 'published_version', 'content_hash'])
         .where((eb) => eb.or(keys.map((k) => eb.and([eb('product_id', '=', k.product_id), eb('published_version', '=', k.published_version)]))))
-        .execute()) as unknown as Array<Record<string, unknown>>;
+        .execute();
     },
 
     async operatorId(orgId: string): Promise<string | null> {

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { Kysely, Transaction } from 'kysely';
 import type { RegistryEntryRow, Schema } from '../../db/schema.js';
 import { AppError, errors } from '../../errors.js';
@@ -100,17 +98,6 @@ export async function queueRegistryEntry(trx: Transaction<Schema>, input: QueueI
   });
 }
 
-/** SHA-256 hex of the JCS form of a snapshot (the rule of passport_publications.content_hash). */
-export function contentHashOf(snapshot: string): string | null {
-  let canonical: string | undefined;
-  try {
-    canonical = canonicalize(JSON.parse(snapshot));
-  } catch {
-    return null;
-  }
-  return canonical === undefined ? null : createHash('sha256').update(canonical, 'utf8').digest('hex');
-}
-
 const notFound = (id: string) => errors.notFound('Registry entry', `Registry entry ${id} not found.`);
 
 export interface AckInput {
@@ -122,14 +109,10 @@ export interface AckInput {
 export function createRegistryService(db: Kysely<Schema>) {
   const read = createRegistryRepository(db);
 
-  /** Entries as the API answers them, each with the content hash of its publication. */
+  /** Entries as the API answers them, each with the content hash of its publication (one query for all). */
   async function withHashes(rows: RegistryEntryRow[]) {
-    const publications = await read.publications(rows.map((r) => ({ product_id: r.product_id, published_version: Number(r.published_version) })));
-    const hashes = new Map<string, string | null>();
-    for (const p of publications) {
-      const stored = typeof p.content_hash === 'string' ? p.content_hash : null;
-      hashes.set(`${String(p.product_id)} ${Number(p.published_version)}`, stored ?? contentHashOf(String(p.snapshot)));
-    }
+    const publications = await read.contentHashes(rows.map((r) => ({ product_id: r.product_id, published_version: Number(r.published_version) })));
+    const hashes = new Map(publications.map((p) => [`${p.product_id} ${Number(p.published_version)}`, p.content_hash]));
     return rows.map((r) => entryView(r, hashes.get(`${r.product_id} ${Number(r.published_version)}`) ?? null));
   }
 
