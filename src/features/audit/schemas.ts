@@ -26,7 +26,7 @@ export const AuditEventSchema = Type.Object({
   actor_key_id: Nullable(Type.String({ description: 'the API key that made the change; null for the CLI and the system' })),
   actor: Type.String({ description: 'through what: "api", "cli" or "system"' }),
   action: Type.String({ description: AUDIT_ACTIONS.join(', ') }),
-  target_type: Type.String({ description: 'passport (target_id is the product id), product, document or api_key' }),
+  target_type: Type.String({ description: 'passport (target_id is the product id), product, document, api_key, access_grant, signing_key, organisation or registry_entry' }),
   target_id: Type.String(),
   details: Type.Record(Type.String(), Type.Unknown(), { description: 'what changed, e.g. the published version and GTIN' }),
   request_id: Nullable(Type.String({ description: 'X-Request-Id of the HTTP request that made the change' })),
