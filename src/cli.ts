@@ -275,7 +275,7 @@ backup
         backupChunks(
           db,
           { baseUrl: config.publicBaseUrl, signingSecret: config.signingSecret },
-          { orgId: org.id, privateKeyPassphrase: passphrase, documentBytes: opts.documentBytes, audit: opts.audit ?? false },
+          { orgId: org.id, privateKeyPassphrase: passphrase, documentBytes: opts.documentBytes, audit: opts.audit ?? false, actor: CLI_ACTOR },
         ),
       );
       const gzip = opts.gzip === true || opts.out.endsWith('.gz');
@@ -306,7 +306,7 @@ backup
       const summary = await importBackup(
         db,
         { signingSecret: config.signingSecret },
-        { file: opts.file, orgSlug: opts.org, passphrase: process.env[opts.passphraseEnv] || undefined },
+        { file: opts.file, orgSlug: opts.org, passphrase: process.env[opts.passphraseEnv] || undefined, actor: CLI_ACTOR },
       );
       if (opts.json) return console.log(JSON.stringify(summary, null, 2));
       const counts = Object.entries(summary.counts)

@@ -175,6 +175,11 @@ function restoreSuite(from: Dialect, to: Dialect) {
     expect(JSON.parse(key.row.public_jwk)).not.toHaveProperty('d');
   });
 
+  it('audits the export with the key that asked', async () => {
+    const events = await s.t.database.db.selectFrom('audit_events').select(['actor', 'actor_key_id', 'target_id']).where('action', '=', 'organisation.backup').execute();
+    expect(events).toEqual([{ actor: 'api', actor_key_id: s.admin.split('_')[1], target_id: s.orgId }]);
+  });
+
   it(`imports into an empty ${to} installation, which then serves byte-identical passports at the same identifiers`, async () => {
     const summary = await importBackup(target.database.db, { signingSecret: undefined }, { file: writeTemp(text) });
     expect(summary).toMatchObject({ organisation: { id: s.orgId, slug: 'acme', created: true }, counts: { product: 2, publication: 3 }, keys_without_private_part: 1 });
@@ -372,8 +377,15 @@ describe.each(dialects)('dpp backup CLI, private keys, audit log, documents by r
     const imported = await dpp(target, passphrase, 'backup', 'import', '--file', out, '--json');
     expect(JSON.parse(imported.stdout)).toMatchObject({ organisation: { id: s.orgId, slug: 'acme', created: true }, keys_without_private_part: 0 });
     expect(await publications(target, s.orgId)).toEqual(await publications(s.t, s.orgId));
-    const audit = await target.database.db.selectFrom('audit_events').select('action').where('org_id', '=', s.orgId).execute();
-    expect(audit.length).toBe(records.filter((r) => r.type === 'audit_event').length);
+    // The audit log came along (the export itself is in it), and the restore is recorded beside it.
+    const audit = await target.database.db.selectFrom('audit_events').select(['action', 'actor']).where('org_id', '=', s.orgId).execute();
+    expect(audit.length).toBe(records.filter((r) => r.type === 'audit_event').length + 1);
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        { action: 'organisation.backup', actor: 'cli' },
+        { action: 'organisation.restore', actor: 'cli' },
+      ]),
+    );
 
     // The key came with its private part: still active, it signs the next version here.
     const admin = await target.key('acme', 'admin');

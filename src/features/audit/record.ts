@@ -35,6 +35,8 @@ export const AUDIT_ACTIONS = [
   'grant.use',
   'signing_key.rotate',
   'organisation.update',
+  'organisation.backup',
+  'organisation.restore',
   'registry.acknowledge',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -5,6 +5,7 @@ import type { Schema } from '../../db/schema.js';
 import { sqliteConnectionOf } from '../../db/sqlite-direct.js';
 import { errors } from '../../errors.js';
 import { nowIso } from '../../lib/time.js';
+import { recordAudit, type AuditActor } from '../audit/record.js';
 import { openPrivateKey } from '../credentials/keys.js';
 import {
   BACKUP_FORMAT,
@@ -36,6 +37,8 @@ export interface BackupExportRequest {
   documentBytes?: boolean;
   /** The audit log in the file (default false). */
   audit?: boolean;
+  /** Who asks: the export is audited (`organisation.backup`). */
+  actor: AuditActor;
 }
 
 /** Rows read per query; blobs one at a time (a document may be tens of MB). */
@@ -147,6 +150,15 @@ export async function* backupChunks(db: Kysely<Schema>, settings: BackupExportSe
   const sealingKey = salt ? passphraseKey(request.privateKeyPassphrase!, salt) : undefined;
   const types = RECORD_ORDER.filter((t) => (t !== 'blob' || options.document_bytes) && (t !== 'audit_event' || options.audit));
 
+  // A copy of the whole catalog leaves the service: audited before the first byte.
+  await recordAudit(db, {
+    orgId: request.orgId,
+    actor: request.actor,
+    action: 'organisation.backup',
+    targetType: 'organisation',
+    targetId: request.orgId,
+    details: { ...options },
+  });
   const { reader, close } = await openSnapshot(db);
   try {
     const counts: Partial<Record<RecordType, number>> = {};

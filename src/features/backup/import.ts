@@ -5,6 +5,7 @@ import type { ComplianceRow, Schema } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { foldForSearch } from '../../lib/text.js';
 import { nowIso } from '../../lib/time.js';
+import { recordAudit, type AuditActor } from '../audit/record.js';
 import { sealPrivateKey } from '../credentials/keys.js';
 import { valuesFromRow } from '../passports/record.js';
 import { createStatsRepository, type StatDeltas } from '../stats/repository.js';
@@ -40,6 +41,8 @@ export interface BackupImportRequest {
   orgSlug?: string | undefined;
   /** Opens the private keys of a backup made with them. */
   passphrase?: string | undefined;
+  /** Who imports (audited as `organisation.restore`); the CLI by default. */
+  actor?: AuditActor;
 }
 
 export interface BackupImportSummary {
@@ -93,6 +96,14 @@ export async function importBackup(db: Kysely<Schema>, settings: BackupImportSet
       const target = await prepareOrganisation(trx, header, slug);
       await checkConflicts(trx, orgId, verified);
       const written = await writeRecords(trx, orgId, request.file, verified, settings);
+      await recordAudit(trx, {
+        orgId,
+        actor: request.actor ?? { keyId: null, source: 'cli' },
+        action: 'organisation.restore',
+        targetType: 'organisation',
+        targetId: orgId,
+        details: { source: header.source, backup_created_at: header.created_at, counts: verified.counts, organisation_created: target.created },
+      });
       return { created: target.created, keysWithoutPrivate: written.keysWithoutPrivate };
     })
     .catch((e: unknown) => {

@@ -41,10 +41,10 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const { orgId } = principalOf(request);
+      const { orgId, keyId } = principalOf(request);
       const { gzip, document_bytes, audit } = request.query;
       const date = new Date().toISOString().slice(0, 10);
-      const body = Readable.from(backupChunks(db, settings, { orgId, documentBytes: document_bytes, audit }));
+      const body = Readable.from(backupChunks(db, settings, { orgId, documentBytes: document_bytes, audit, actor: { keyId, source: 'api', requestId: request.id } }));
       reply.header('cache-control', 'no-store');
       if (gzip) {
         reply.header('content-disposition', `attachment; filename="backup-${orgId}-${date}.ndjson.gz"`);
