@@ -7,8 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { orgDid, serviceDid } from '../../src/features/credentials/did.js';
+import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../helpers/app.js';
-import { dialects } from '../helpers/db.js';
+import { createTestDatabase, dialects } from '../helpers/db.js';
 
 const BASE = 'https://dpp.example.test';
 const COMPLETE = {
@@ -342,6 +343,37 @@ describe.each(dialects)('signed passport credentials (%s)', (dialect) => {
       expect((await t.call(org, { method: 'POST', url: `/api/v1/compliance/dpp/${other}/publish` })).statusCode).toBe(503);
     } finally {
       await sealed.close();
+    }
+  });
+});
+
+describe.each(dialects)('migration 0012: content hashes of earlier publications (%s)', (dialect) => {
+  it('hashes the snapshots published before it and leaves those versions unsigned', async () => {
+    const database = await createTestDatabase(dialect, '0011-catalog-changes');
+    try {
+      const db = database.db;
+      const now = new Date().toISOString();
+      await sql`insert into organisations (id, slug, name, created_at) values ('o1', 'o1', 'o1', ${now})`.execute(db);
+      const snapshots: Record<string, unknown> = {};
+      for (let i = 0; i < 3; i++) {
+        const id = `p${i}`;
+        await sql`insert into products (id, org_id, title, created_at, updated_at) values (${id}, 'o1', ${id}, ${now}, ${now})`.execute(db);
+        snapshots[id] = { product_id: id, product_name: `Produit ${i} é`, materials: [{ percentage: 100, name: 'Steel' }], carbon_footprint_kg: 1.5, z: null, a: true };
+        await sql`insert into passport_publications (product_id, published_version, org_id, revision, published_at, key_id, snapshot, withdrawn_at)
+          values (${id}, 1, 'o1', 1, ${now}, null, ${JSON.stringify(snapshots[id])}, null)`.execute(db);
+      }
+      await database.migrate();
+      const rows = await db.selectFrom('passport_publications').select(['product_id', 'content_hash', 'credential', 'status_index']).orderBy('product_id').execute();
+      expect(rows).toEqual(
+        Object.keys(snapshots).map((id) => ({
+          product_id: id,
+          content_hash: createHash('sha256').update(jcs(snapshots[id]), 'utf8').digest('hex'),
+          credential: null,
+          status_index: null,
+        })),
+      );
+    } finally {
+      await database.dispose();
     }
   });
 });
