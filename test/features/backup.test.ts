@@ -68,6 +68,9 @@ async function sourceOrganisation(dialect: Dialect): Promise<Source> {
   await ok(t.call(admin, { method: 'PATCH', url: `/api/v1/compliance/dpp/${withdrawn}`, payload: { ...FULL_PASSPORT, certifications: ['CE'] } }));
   await ok(t.call(admin, { method: 'POST', url: `/api/v1/compliance/dpp/${withdrawn}/publish` }));
   await ok(t.call(admin, { method: 'POST', url: `/api/v1/compliance/dpp/${withdrawn}/withdraw` }));
+  // A batch passport of the live one, and a successor link from the withdrawn one to it.
+  await ok(t.call(admin, { method: 'POST', url: `/api/v1/compliance/dpp/${twice}/instances`, payload: { level: 'batch', lot: 'L2026-07' } }));
+  await ok(t.call(admin, { method: 'PUT', url: `/api/v1/compliance/dpp/${withdrawn}/successor`, payload: { successor_product_id: twice, reason: 'replaced' } }));
 
   const other = await t.key('other-org');
   const otherProduct = await newProduct('Secret de l’autre', '0012345678905', other);
@@ -123,6 +126,7 @@ async function publicAnswers(t: TestApp, s: Source) {
     `/dpp/${s.twice}?version=1`,
     `/dpp/${s.twice}?version=2`,
     `/01/0${GTIN_A}`,
+    `/01/0${GTIN_A}/10/L2026-07`,
     `/dpp/${s.withdrawn}`,
     `/dpp/${s.withdrawn}?version=1`,
     `/01/0${GTIN_B}`,
@@ -163,7 +167,7 @@ function restoreSuite(from: Dialect, to: Dialect) {
       source: 'https://dpp.example.test',
       organisation: { id: s.orgId, slug: 'acme' },
       options: { private_keys: false, document_bytes: true, audit: false },
-      counts: { product: 2, compliance_record: 2, publication: 3, document: 1, blob: 1, signing_key: 1, status_list: 1 },
+      counts: { product: 2, compliance_record: 2, publication: 3, document: 1, blob: 1, signing_key: 1, status_list: 1, passport_instance: 1, passport_successor: 1 },
     });
     expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'trailer', lines: lines.length - 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(text).not.toContain(s.otherOrgId);
@@ -195,11 +199,18 @@ function restoreSuite(from: Dialect, to: Dialect) {
     expect(before[`/dpp/${s.withdrawn}?version=1`]!.status).toBe(404);
     expect(before[`/dpp/${s.twice}/credentials/v2`]!.status).toBe(200);
     expect(before.document!.status).toBe(200);
+    expect(before[`/01/0${GTIN_A}/10/L2026-07`]!.body).toContain('L2026-07');
     expect(before.page!.body).toContain('Bouilloire Inox');
     expect(after).toEqual(before);
 
-    // The same versions, hashes and credentials.
+    // The same versions, hashes and credentials; the same batch passports and successor links.
     expect(await publications(target, s.orgId)).toEqual(await publications(s.t, s.orgId));
+    for (const table of ['passport_instances', 'passport_successors', 'documents'] as const) {
+      const rows = (t: TestApp) => t.database.db.selectFrom(table).selectAll().where('org_id', '=', s.orgId).execute();
+      const copied = await rows(target);
+      expect(copied, table).toHaveLength(1);
+      expect(copied).toEqual(await rows(s.t));
+    }
   });
 
   it('keeps the counters and search right', async () => {

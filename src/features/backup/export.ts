@@ -61,6 +61,7 @@ const KEYS: Record<RecordType, readonly string[]> = {
   blob: ['sha256'],
   document: ['id'],
   passport_instance: ['id'],
+  passport_successor: ['product_id'],
   registry_entry: ['id'],
   audit_event: ['id'],
 };

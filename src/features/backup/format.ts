@@ -28,6 +28,7 @@ export const RECORD_TYPES = {
   blob: 'blobs',
   document: 'documents',
   passport_instance: 'passport_instances',
+  passport_successor: 'passport_successors',
   registry_entry: 'registry_entries',
   audit_event: 'audit_events',
 } as const;
