@@ -5,8 +5,9 @@ import type { RegistryEntriesTable, RegistryEntryRow, Schema } from '../../db/sc
 type Db = Kysely<Schema> | Transaction<Schema>;
 
 /**
- * The newest registry entry of the product `p` (the passport GET's `products as p`) as JSON text, or
- * null when it has none: one correlated subquery, on the (product_id, id) index.
+ * The newest registry entry of the product `p` (the passport GET's `products as p` joined with
+ * `compliance_records as cr`) as JSON text, or null when it has none: one correlated subquery on the
+ * (product_id, id) index, skipped for a passport never published (it can have no entry).
  */
 export function registryStatusSql(dialect: Dialect): RawBuilder<string | null> {
   const ref = (c: string) => sql.ref(`re.${c}`);
@@ -20,9 +21,8 @@ export function registryStatusSql(dialect: Dialect): RawBuilder<string | null> {
     ['reason', ref('reason')],
     ['updated_at', ref('updated_at')],
   ]);
-  return sql<
-    string | null
-  >`(select ${jsonAsText(dialect, doc)} from registry_entries re where re.product_id = ${sql.ref('p.id')} and re.org_id = ${sql.ref('p.org_id')} order by re.id desc limit 1)`;
+  const newest = sql`(select ${jsonAsText(dialect, doc)} from registry_entries re where re.product_id = ${sql.ref('p.id')} and re.org_id = ${sql.ref('p.org_id')} order by re.id desc limit 1)`;
+  return sql<string | null>`case when ${sql.ref('cr.published_version')} is null then null else ${newest} end`;
 }
 
 export interface EntryFilter {
