@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import addFormatsModule from 'ajv-formats';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { decodeJWT, verifyJWS } from 'did-jwt';
@@ -12,6 +15,11 @@ import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, dialects } from '../helpers/db.js';
 
 const BASE = 'https://dpp.example.test';
+
+// ajv-formats is CommonJS with a default export.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+const untpSchema = JSON.parse(readFileSync(new URL('../../../shared/standards/untp-dpp-0.6.0/schema.json', import.meta.url), 'utf8')) as object;
+const validateUntp = addFormats(new Ajv2020({ strict: false, allErrors: true })).compile(untpSchema);
 const COMPLETE = {
   manufacturer: 'Ma Marque',
   country_of_origin: 'fr',
@@ -153,6 +161,8 @@ describe.each(dialects)('signed passport credentials (%s)', (dialect) => {
     expect(vc.credentialSubject.product.name).toBe('Produit signé');
     expect(vc.iss).toBe(did);
     expect(vc.vc).toBeUndefined();
+    // The UNTP 0.6.0 JSON Schema (whose issuer id must be a DID) accepts the signed credential.
+    expect(validateUntp(vc) ? [] : validateUntp.errors).toEqual([]);
 
     expect(result.credential_url).toBe(`${BASE}/dpp/${id}/credentials/v1`);
     const published = await fetch(origin + new URL(result.credential_url).pathname);
