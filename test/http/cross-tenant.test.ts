@@ -244,7 +244,11 @@ describe.each(dialects)('cross-tenant probe (%s)', (dialect) => {
     const successor = await t.call(keyA, { method: 'POST', url: '/api/v1/products', payload: { title: `${a.title} (2027)` } });
     await t.call(keyA, { method: 'PATCH', url: `/api/v1/compliance/dpp/${successor.json().product_id}`, payload: FULL_PASSPORT });
     await t.call(keyA, { method: 'POST', url: `/api/v1/compliance/dpp/${successor.json().product_id}/publish` });
-    const linked = await t.call(keyA, { method: 'PUT', url: `/api/v1/compliance/dpp/${a.productId}/successor`, payload: { successor_product_id: successor.json().product_id, reason: 'replaced' } });
+    const linked = await t.call(keyA, {
+      method: 'PUT',
+      url: `/api/v1/compliance/dpp/${a.productId}/successor`,
+      payload: { successor_product_id: successor.json().product_id, reason: 'replaced' },
+    });
     expect(linked.statusCode, linked.body).toBe(200);
     // The publish queued A's EU registry entry.
     a.registryEntryId = (await t.call(keyA, { method: 'GET', url: `/api/v1/compliance/registry/entries?product_id=${a.productId}` })).json().items[0].id;

@@ -71,7 +71,11 @@ function restrictedSection(p: PassportView, t: Strings) {
     <h2 id="s-restricted">${t.restricted}</h2>
     <p class="muted">${t.restrictedNote}</p>
     <dl>
-      ${shown.map((name) => html`<dt>${t[name]}</dt><dd>${(p[name] as string | null) ?? t.unknown}</dd>`)}
+      ${shown.map(
+        (name) =>
+          html`<dt>${t[name]}</dt>
+            <dd>${(p[name] as string | null) ?? t.unknown}</dd>`,
+      )}
     </dl>
   </section>`;
 }
