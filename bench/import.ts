@@ -33,6 +33,7 @@ import { readRows } from '../src/features/products/row-sources.js';
 import { gtinCheckDigit } from '../src/lib/gtin.js';
 import { newId } from '../src/lib/ids.js';
 import { foldForSearch } from '../src/lib/text.js';
+import { GS1_PREFIXES } from './lib/catalog.js';
 import SQLite from 'better-sqlite3';
 import { from as copyFrom } from 'pg-copy-streams';
 
@@ -206,38 +207,6 @@ const CATEGORIES: readonly CategorySpec[] = [
 
 const MODEL_PREFIXES = ['WH', 'QC', 'HD', 'XR', 'MX', 'GX', 'SL', 'ZE', 'AT', 'PX', 'ProBook', 'Vivo', 'Edge', 'Series'];
 const MODEL_SUFFIXES = ['', '', 'X', 'S', 'M5', 'Pro', 'Plus', 'Max', 'II', 'Lite'];
-/** GS1 prefixes of real member organisations (DE, FR, UK, IT, ES, NL, BE, PL, SE). */
-const GS1_PREFIXES = [
-  '400',
-  '401',
-  '402',
-  '403',
-  '404',
-  '405',
-  '406',
-  '407',
-  '408',
-  '409',
-  '440',
-  '300',
-  '301',
-  '340',
-  '370',
-  '500',
-  '501',
-  '505',
-  '800',
-  '801',
-  '840',
-  '841',
-  '870',
-  '871',
-  '872',
-  '540',
-  '590',
-  '730',
-  '731',
-];
 
 /** Five attribute columns after the catalog fields: color, weight_kg, material, power_w, warranty_years. */
 const HEADER = ['external_id', 'title', 'ean', 'brand', 'category', 'description', 'color', 'weight_kg', 'material', 'power_w', 'warranty_years'];

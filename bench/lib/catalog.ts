@@ -296,7 +296,7 @@ function pickCategory(r: Rng): CategorySpec {
 }
 
 /** GS1 prefixes of real member organisations (DE, FR, UK, IT, ES, NL, BE, PL, SE). */
-const GS1_PREFIXES = [
+export const GS1_PREFIXES = [
   '400',
   '401',
   '402',

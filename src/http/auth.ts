@@ -19,6 +19,11 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** Who makes a change through the API, as the audit log and the passport history record it. */
+export function actorOf(request: FastifyRequest): { keyId: string; source: 'api'; requestId: string } {
+  return { keyId: principalOf(request).keyId, source: 'api', requestId: request.id };
+}
+
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (!header) return undefined;

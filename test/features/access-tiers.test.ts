@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gtinCheckDigit } from '../../src/lib/gtin.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
-import { FULL_PASSPORT } from '../helpers/fixtures.js';
+import { FULL_PASSPORT, validEan } from '../helpers/fixtures.js';
 
 /** Values no public answer may contain, whatever the route, format, profile or language. */
 const LEGITIMATE = { dismantling_instructions: 'MARK-LI-DISMANTLE unscrew the 6 Torx T10 screws', spare_parts_sources: 'MARK-LI-PARTS part 88-12 from parts.example.test' };
 const AUTHORITY = { conformity_test_results: 'MARK-AUTH-TESTS EN 60335-1 report 2026/117: pass' };
 const MARKERS = ['MARK-LI-DISMANTLE', 'MARK-LI-PARTS', 'MARK-AUTH-TESTS'];
 
-const ean = (n: number) => {
-  const data = `401234500${String(n).padStart(3, '0')}`;
-  return `${data}${gtinCheckDigit(data)}`;
-};
+const ean = (n: number) => validEan('401234500', n);
 
 describe.each(dialects)('access tiers and grants (%s)', (dialect) => {
   let t: TestApp;

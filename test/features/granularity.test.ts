@@ -3,10 +3,9 @@ import addFormatsModule from 'ajv-formats';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import jsonld from 'jsonld';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gtinCheckDigit } from '../../src/lib/gtin.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
-import { FULL_PASSPORT } from '../helpers/fixtures.js';
+import { FULL_PASSPORT, validEan } from '../helpers/fixtures.js';
 import { testDocumentLoader } from '../helpers/untp.js';
 
 // ajv-formats is CommonJS with a default export.
@@ -15,10 +14,7 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 const validateUntp = ajv.compile(JSON.parse(readFileSync(new URL('../../../shared/standards/untp-dpp-0.6.0/schema.json', import.meta.url), 'utf8')) as object);
 
-const ean = (n: number) => {
-  const data = `401234501${String(n).padStart(3, '0')}`;
-  return `${data}${gtinCheckDigit(data)}`;
-};
+const ean = (n: number) => validEan('401234501', n);
 
 describe.each(dialects)('batch and item passports (%s)', (dialect) => {
   let t: TestApp;

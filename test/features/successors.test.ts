@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gtinCheckDigit } from '../../src/lib/gtin.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
-import { FULL_PASSPORT } from '../helpers/fixtures.js';
+import { FULL_PASSPORT, validEan } from '../helpers/fixtures.js';
 
-const ean = (n: number) => {
-  const data = `401234502${String(n).padStart(3, '0')}`;
-  return `${data}${gtinCheckDigit(data)}`;
-};
+const ean = (n: number) => validEan('401234502', n);
 
 describe.each(dialects)('successor links between passports (%s)', (dialect) => {
   let t: TestApp;

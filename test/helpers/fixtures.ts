@@ -1,5 +1,12 @@
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
+import { gtinCheckDigit } from '../../src/lib/gtin.js';
+
+/** A valid EAN-13: the 9-digit `prefix`, `n` on three digits, and its GS1 check digit. */
+export function validEan(prefix: string, n: number): string {
+  const data = `${prefix}${String(n).padStart(3, '0')}`;
+  return `${data}${gtinCheckDigit(data)}`;
+}
 
 /** A complete passport, with a hostile manufacturer name that every output must escape. */
 export const FULL_PASSPORT = {

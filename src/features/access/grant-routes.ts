@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { PageParams, ProblemResponses } from '../../http/schemas.js';
-import type { AuditActor } from '../audit/record.js';
 import { GRANT_MAX_DAYS, GRANT_TIERS, type GrantService } from './grants.js';
 
 const GrantTier = Type.Union([Type.Literal(GRANT_TIERS[0]), Type.Literal(GRANT_TIERS[1])], {
@@ -40,8 +38,6 @@ const CreatedGrant = Type.Object({
 
 const GrantPage = Type.Object({ items: Type.Array(Grant), total: Type.Integer(), page: Type.Integer(), per_page: Type.Integer() });
 const GrantIdParams = Type.Object({ grant_id: Type.String({ format: 'uuid' }) });
-
-const actorOf = (request: FastifyRequest): AuditActor => ({ keyId: principalOf(request).keyId, source: 'api', requestId: request.id });
 
 export interface GrantRoutesOptions {
   grants: GrantService;

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { Schema } from '../../db/schema.js';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { backupChunks, type BackupExportSettings } from './export.js';
 
@@ -41,10 +41,10 @@ export const backupRoutes: FastifyPluginAsyncTypebox<BackupRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const { orgId, keyId } = principalOf(request);
+      const { orgId } = principalOf(request);
       const { gzip, document_bytes, audit } = request.query;
       const date = new Date().toISOString().slice(0, 10);
-      const body = Readable.from(backupChunks(db, settings, { orgId, documentBytes: document_bytes, audit, actor: { keyId, source: 'api', requestId: request.id } }));
+      const body = Readable.from(backupChunks(db, settings, { orgId, documentBytes: document_bytes, audit, actor: actorOf(request) }));
       reply.header('cache-control', 'no-store');
       if (gzip) {
         reply.header('content-disposition', `attachment; filename="backup-${orgId}-${date}.ndjson.gz"`);

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
 import { orgDid } from './did.js';
@@ -63,8 +63,8 @@ export const credentialRoutes: FastifyPluginAsyncTypebox<CredentialRoutesOptions
       },
     },
     async (request) => {
-      const { orgId, keyId } = principalOf(request);
-      return credentials.rotate(orgId, { keyId, source: 'api', requestId: request.id });
+      const { orgId } = principalOf(request);
+      return credentials.rotate(orgId, actorOf(request));
     },
   );
 };

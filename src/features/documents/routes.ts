@@ -2,7 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError, errors } from '../../errors.js';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
 import { DOCUMENT_KINDS, type DocumentService } from './service.js';
@@ -129,9 +129,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       },
     },
     async (request) => {
-      const { orgId, keyId } = principalOf(request);
+      const { orgId } = principalOf(request);
       const { product_id, document_id } = request.params;
-      return documents.setPublic(orgId, product_id, document_id, request.body, { keyId, source: 'api', requestId: request.id });
+      return documents.setPublic(orgId, product_id, document_id, request.body, actorOf(request));
     },
   );
 
@@ -178,8 +178,8 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRoutesOptions> = 
       schema: { tags, summary: 'Delete a document', params: AssetParams, response: { 204: Type.Null(), ...ProblemResponses } },
     },
     async (request, reply) => {
-      const { orgId, keyId } = principalOf(request);
-      await documents.remove(orgId, request.params.asset_id, { keyId, source: 'api', requestId: request.id });
+      const { orgId } = principalOf(request);
+      await documents.remove(orgId, request.params.asset_id, actorOf(request));
       return reply.code(204).send(null);
     },
   );

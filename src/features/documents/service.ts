@@ -3,6 +3,7 @@ import { isUniqueViolation } from '../../db/dialect.js';
 import type { DocumentRow, Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
 import { newId } from '../../lib/ids.js';
+import { recordWorkingCopyChange } from '../passports/product-changes.js';
 import { requireOwnedProduct } from '../products/ownership.js';
 import { nowIso } from '../../lib/time.js';
 import { recordAudit, SYSTEM_ACTOR, type AuditActor } from '../audit/record.js';
@@ -201,33 +202,25 @@ async function recordDocumentChange(
     .where('product_id', '=', productId)
     .executeTakeFirst();
   if (!record?.passport_created_at) return;
-  const live = record.published_version !== null && !record.withdrawn_at;
   // Under the product's lock every passport writer waits for us: the version cannot move meanwhile.
-  await trx
-    .updateTable('compliance_records')
-    .set({ version: record.version + 1, updated_at: now, has_unpublished_changes: live ? 1 : 0 })
-    .where('product_id', '=', productId)
-    .execute();
-  await trx
-    .insertInto('compliance_history')
-    .values({
-      id: newId(),
-      org_id: orgId,
-      product_id: productId,
-      version: record.version + 1,
+  await recordWorkingCopyChange(
+    trx,
+    orgId,
+    productId,
+    record,
+    {
       action: 'document_update',
-      changed_at: now,
-      key_id: actor.keyId,
-      source: actor.source,
-      changes: JSON.stringify([
+      changes: [
         {
           field: 'documents',
           old: change.old === null ? null : { document_id: change.document_id, role: change.old },
           new: change.new === null ? null : { document_id: change.document_id, role: change.new },
         },
-      ]),
-    })
-    .execute();
+      ],
+    },
+    actor,
+    now,
+  );
 }
 
 export type DocumentService = ReturnType<typeof createDocumentService>;

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from 'typebox';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { PageParams, ProblemResponses } from '../../http/schemas.js';
-import type { AuditActor } from '../audit/record.js';
 import { ProductIdParams } from '../products/schemas.js';
 import { INSTANCE_LEVELS, PER_INSTANCE_FIELDS, type InstanceService } from './instances.js';
 import { PASSPORT_MODEL } from './model.js';
@@ -45,8 +43,6 @@ const Instance = Type.Object({
 });
 const InstancePage = Type.Object({ items: Type.Array(Instance), total: Type.Integer(), page: Type.Integer(), per_page: Type.Integer() });
 const InstanceParams = Type.Object({ product_id: ProductIdParams.properties.product_id, instance_id: Type.String({ format: 'uuid' }) });
-
-const actorOf = (request: FastifyRequest): AuditActor => ({ keyId: principalOf(request).keyId, source: 'api', requestId: request.id });
 
 export interface InstanceRoutesOptions {
   instances: InstanceService;

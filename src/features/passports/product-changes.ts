@@ -36,31 +36,48 @@ export async function recordProductChanges(trx: Kysely<Schema>, orgId: string, c
       if (before.ean !== after.ean) diff.push({ field: 'ean', old: before.ean, new: after.ean });
       if (record.product_name === null && before.title !== after.title) diff.push({ field: 'product_name', old: before.title, new: after.title });
       if (diff.length === 0) break;
-      const now = nowIso();
-      const live = record.published_version !== null && !record.withdrawn_at;
-      const moved = await trx
-        .updateTable('compliance_records')
-        .set({ version: record.version + 1, updated_at: now, has_unpublished_changes: live ? 1 : 0 })
-        .where('product_id', '=', productId)
-        .where('version', '=', record.version)
-        .executeTakeFirst();
-      // Another writer took this version first: read again and record on top of it.
-      if (Number(moved.numUpdatedRows) !== 1) continue;
-      await trx
-        .insertInto('compliance_history')
-        .values({
-          id: newId(),
-          org_id: orgId,
-          product_id: productId,
-          version: record.version + 1,
-          action: 'product_update',
-          changed_at: now,
-          key_id: actor.keyId,
-          source: actor.source,
-          changes: JSON.stringify(diff),
-        })
-        .execute();
-      break;
+      // False when another writer took this version first: read again and record on top of it.
+      if (await recordWorkingCopyChange(trx, orgId, productId, record, { action: 'product_update', changes: diff }, actor, nowIso())) break;
     }
   }
+}
+
+/**
+ * Moves a passport's working copy to its next version for a change made outside the passport (the
+ * catalog, a document's public role): marked as having unpublished changes when published, with a
+ * history entry naming what changed and who changed it. False when another writer took
+ * `record.version` first (nothing is written then).
+ */
+export async function recordWorkingCopyChange(
+  trx: Kysely<Schema>,
+  orgId: string,
+  productId: string,
+  record: { version: number; published_version: number | null; withdrawn_at: string | null },
+  entry: { action: string; changes: unknown[] },
+  actor: Pick<Actor, 'keyId' | 'source'>,
+  now: string,
+): Promise<boolean> {
+  const live = record.published_version !== null && !record.withdrawn_at;
+  const moved = await trx
+    .updateTable('compliance_records')
+    .set({ version: record.version + 1, updated_at: now, has_unpublished_changes: live ? 1 : 0 })
+    .where('product_id', '=', productId)
+    .where('version', '=', record.version)
+    .executeTakeFirst();
+  if (Number(moved.numUpdatedRows) !== 1) return false;
+  await trx
+    .insertInto('compliance_history')
+    .values({
+      id: newId(),
+      org_id: orgId,
+      product_id: productId,
+      version: record.version + 1,
+      action: entry.action,
+      changed_at: now,
+      key_id: actor.keyId,
+      source: actor.source,
+      changes: JSON.stringify(entry.changes),
+    })
+    .execute();
+  return true;
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { sendJson } from '../../http/send-json.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { ProductIdParams } from '../products/schemas.js';
@@ -10,14 +10,13 @@ import { ENVIRONMENTAL_FIELDS, PASSPORT_FIELDS, type Field } from './record.js';
 import { EnvironmentalPatchBody, EnvironmentalSchema, HistoryQuery, HistoryResult, PassportGetSchema, PassportPatchBody, PatchResult, PublishResult } from './schemas.js';
 import { GEN_LANGS, type GenLang } from './generate.js';
 import type { GenerateService } from './generate-service.js';
-import type { Actor, ComplianceService } from './service.js';
+import type { ComplianceService } from './service.js';
 
 export interface PassportRoutesOptions {
   compliance: ComplianceService;
   generator: GenerateService;
 }
 
-const actorOf = (request: FastifyRequest): Actor => ({ keyId: principalOf(request).keyId, source: 'api', requestId: request.id });
 const ifMatchOf = (request: FastifyRequest) => request.headers['if-match'];
 
 /** Sets the ETag and answers 304 when the client already has this version. */

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
-import type { AuditActor } from '../audit/record.js';
 import { ProductIdParams } from '../products/schemas.js';
 import { SUCCESSION_REASONS, type SuccessorService } from './successors.js';
 
@@ -13,8 +11,6 @@ const Reason = Type.Union([Type.Literal(SUCCESSION_REASONS[0]), Type.Literal(SUC
 });
 const SuccessorBody = Type.Object({ successor_product_id: Type.String({ format: 'uuid' }), reason: Reason }, { additionalProperties: false });
 const Successor = Type.Object({ product_id: Type.String(), successor_product_id: Type.String(), reason: Reason, created_at: Type.String({ format: 'date-time' }) });
-
-const actorOf = (request: FastifyRequest): AuditActor => ({ keyId: principalOf(request).keyId, source: 'api', requestId: request.id });
 
 export interface SuccessorRoutesOptions {
   successors: SuccessorService;

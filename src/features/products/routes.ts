@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../../db/schema.js';
 import { errors } from '../../errors.js';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
 import { importProducts } from './import.js';
 import { shouldParseInWorker } from './parse-in-worker.js';
@@ -85,8 +85,8 @@ export const productRoutes: FastifyPluginAsyncTypebox<ProductRoutesOptions> = as
       schema: { tags, summary: 'Delete a product', params: ProductIdParams, response: { 204: Type.Null(), ...ProblemResponses } },
     },
     async (request, reply) => {
-      const { orgId, keyId } = principalOf(request);
-      await products.remove(orgId, request.params.product_id, { keyId, source: 'api', requestId: request.id });
+      const { orgId } = principalOf(request);
+      await products.remove(orgId, request.params.product_id, actorOf(request));
       return reply.code(204).send(null);
     },
   );

@@ -1,8 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
-import { principalOf } from '../../http/auth.js';
+import { actorOf, principalOf } from '../../http/auth.js';
 import { ProblemResponses } from '../../http/schemas.js';
-import type { AuditActor } from '../audit/record.js';
 import {
   AckBody,
   AckResult,
@@ -20,8 +18,6 @@ import type { RegistryService } from './service.js';
 export interface RegistryRoutesOptions {
   registry: RegistryService;
 }
-
-const actorOf = (request: FastifyRequest): AuditActor => ({ keyId: principalOf(request).keyId, source: 'api', requestId: request.id });
 
 /**
  * The EU DPP registry queue (README, "EU registry") and the organisation's operator identifier.
