@@ -101,7 +101,7 @@ export async function buildApp({ config, database, logger, qrPool, keyChanges, c
   app.addSchema(ProblemSchema);
   installProblemHandlers(app, { bodyLimitBytes: config.bodyLimitBytes });
   // Before every route: each answer is counted by its route's pattern (off unless METRICS_TOKEN / METRICS_ALLOW_UNAUTHENTICATED).
-  installMetrics(app, config, createMetrics(config, database, app.log));
+  installMetrics(app, config, createMetrics(config, database, app.log, clusterWorker));
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();

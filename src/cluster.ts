@@ -1,6 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import { openConfiguredDatabase } from './db/database.js';
+import { answerPrimary, serveClusterMetrics } from './http/cluster-metrics.js';
+import { metricsEnabled } from './http/metrics.js';
 import { describeDatabase, seedDemoAndAnnounce, startServer } from './server.js';
 
 /** The environment variable that tells a forked process which worker it is (1…N). */
@@ -32,7 +34,8 @@ export interface ClusterOptions {
  * their own app and connection pool and share the port, restarts a worker that dies (with backoff, and
  * gives up on a crash loop), and on SIGTERM/SIGINT stops them (each finishes its in-flight requests)
  * and exits. Worker 1 runs the job worker (WORKER=true); the others only serve HTTP; a restarted worker
- * keeps its number, so jobs always have exactly one runner in the cluster.
+ * keeps its number, so jobs always have exactly one runner in the cluster. `/metrics`, on any worker,
+ * answers for the whole cluster: the primary collects every worker's metrics (cluster-metrics.ts).
  *
  * SQLite allows one writer, so there `--workers` is refused with a notice and one process serves.
  * A forked worker calls this too (it runs the same command): it then starts its server.
@@ -41,6 +44,9 @@ export async function serve(config: Config, options: ClusterOptions): Promise<vo
   if (cluster.isWorker) {
     const number = Number(process.env[WORKER_ENV]);
     if (!Number.isInteger(number) || number < 1) throw new Error(`${WORKER_ENV} must name the worker's number, got "${process.env[WORKER_ENV]}"`);
+    // Answer the primary's metrics collection (empty until the app exists) from the start, so a scrape
+    // during this worker's start-up does not wait for it.
+    if (metricsEnabled(config)) answerPrimary([]);
     await startServer({ ...config, runWorker: config.runWorker && number === 1, demoSeed: false }, { clusterWorker: number });
     return;
   }
@@ -70,6 +76,9 @@ async function runPrimary(config: Config, options: ClusterOptions): Promise<void
   } finally {
     await database.close();
   }
+
+  // A scrape of /metrics lands on a worker, which asks the primary for every worker's (cluster-metrics.ts).
+  if (metricsEnabled(config)) serveClusterMetrics();
 
   const running = new Map<number, Worker>();
   const deaths = new Map<number, number[]>();

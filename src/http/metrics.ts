@@ -13,6 +13,11 @@
  * - Extractions: outcomes per provider, counted where this process's worker finishes them.
  * - PostgreSQL pool: connections open, idle, and clients waiting for one.
  * - Node process: prom-client's default metrics (CPU, memory, event loop lag, GC, handles).
+ *
+ * In a `dpp serve --workers N` cluster (`clusterWorker` given), a scrape answers for every worker
+ * (see cluster-metrics.ts): prom-client sums each metric over the workers unless its `aggregator`
+ * says otherwise. Per-process figures (default metrics, pool) carry a `worker` label, so they stay
+ * apart; the job gauges, read from the one shared database, take the first worker's reading.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +27,7 @@ import type { Database } from '../db/database.js';
 import { poolOf } from '../db/pg-direct.js';
 import { errors } from '../errors.js';
 import { DEPTH_STATES, queueDepths } from '../jobs/queue.js';
+import { answerPrimary, clusterScraper } from './cluster-metrics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,7 +44,10 @@ export interface AppMetrics {
   readonly extractionFinished: (provider: string, outcome: ExtractionOutcome) => void;
   /** Counts one answer: `route` is the route's pattern (or UNMATCHED_ROUTE), never the URL. */
   recordRequest(method: string, route: string, statusCode: number, seconds: number): void;
-  /** Reads the database figures, then renders every metric in the exposition format. */
+  /**
+   * Renders every metric in the exposition format (the database figures are read as they are
+   * collected); in a cluster worker, the whole cluster's, from the primary (503 problem when it fails).
+   */
   scrape(): Promise<string>;
 }
 
@@ -56,16 +65,23 @@ export function metricsEnabled(config: Pick<Config, 'metricsToken' | 'metricsAll
   return config.metricsToken !== undefined || config.metricsAllowUnauthenticated;
 }
 
-/** The registry and its metrics for one app; undefined when /metrics is off (no collector runs then). */
+/**
+ * The registry and its metrics for one app; undefined when /metrics is off (no collector runs then).
+ * `clusterWorker`: this process is worker N of `dpp serve --workers` (its scrapes answer for the cluster).
+ */
 export function createMetrics(
   config: Pick<Config, 'metricsToken' | 'metricsAllowUnauthenticated'>,
   database: Pick<Database, 'db'>,
   log?: Pick<FastifyBaseLogger, 'warn'>,
+  clusterWorker?: number,
 ): AppMetrics | undefined {
   if (!metricsEnabled(config)) return undefined;
   const registry = new Registry();
   const registers = [registry];
-  collectDefaultMetrics({ register: registry });
+  // Per-process figures are labelled with the worker in a cluster: summed over workers, event loop
+  // lag or heap would mean little. (prom-client still leaves process_start_time_seconds out there.)
+  const perWorker = clusterWorker === undefined ? undefined : { worker: String(clusterWorker) };
+  collectDefaultMetrics({ register: registry, ...(perWorker && { labels: perWorker }) });
 
   const httpRequests = new Counter({
     name: 'dpp_http_requests_total',
@@ -80,17 +96,28 @@ export function createMetrics(
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  // The job gauges are read from the database as they are collected, so that a worker's answer to
+  // the primary (prom-client collects the registry itself there) is as fresh as a scrape's. Every
+  // worker reads the same table, so in a cluster the first reading is the cluster's ('sum' would
+  // count the jobs N times; 'max' could mix state counts of different readings).
+  let reading: Promise<void> | undefined;
+  const readQueuesOnce = () => (reading ??= readQueues().finally(() => (reading = undefined)));
   const queueDepth = new Gauge({
     name: 'dpp_job_queue_depth',
     help: 'Jobs in the durable queue, by queue and state (queued includes jobs waiting for a retry).',
     labelNames: ['queue', 'state'] as const,
     registers,
+    aggregator: 'first',
+    collect: readQueuesOnce,
   });
   const oldestDue = new Gauge({
     name: 'dpp_job_queue_oldest_due_age_seconds',
     help: 'How long the longest-waiting due job of the queue has waited to be claimed (0: none waits).',
     labelNames: ['queue'] as const,
     registers,
+    aggregator: 'first',
+    // Both gauges are collected at once (prom-client starts every collector before awaiting any): one read.
+    collect: readQueuesOnce,
   });
   const extractions = new Counter({
     name: 'dpp_extractions_total',
@@ -107,13 +134,16 @@ export function createMetrics(
 
   const pool = poolOf(database.db as never);
   if (pool) {
+    // Each process has its own pool: per worker in a cluster (sum() them in PromQL for the cluster's).
     const poolGauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name,
         help,
         registers,
+        labelNames: perWorker ? ['worker'] : [],
         collect() {
-          this.set(read());
+          if (perWorker) this.set(perWorker, read());
+          else this.set(read());
         },
       });
     poolGauge('dpp_db_pool_connections', 'PostgreSQL connections the pool holds open.', () => pool.totalCount);
@@ -146,6 +176,9 @@ export function createMetrics(
     }
   }
 
+  if (clusterWorker !== undefined) answerPrimary([registry]);
+  const scrapeCluster = clusterWorker === undefined ? undefined : clusterScraper();
+
   return {
     registry,
     extractionFinished: (provider, outcome) => extractions.inc({ provider, outcome }),
@@ -154,10 +187,7 @@ export function createMetrics(
       httpRequests.inc({ method: m, route, status_code: String(statusCode) });
       httpDuration.observe({ method: m, route, status_class: `${Math.floor(statusCode / 100)}xx` }, seconds);
     },
-    async scrape() {
-      await readQueues();
-      return registry.metrics();
-    },
+    scrape: scrapeCluster ?? (() => registry.metrics()),
   };
 }
 

@@ -7,10 +7,16 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { Registry } from 'prom-client';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { createPgListener } from '../../src/db/pg-listen.js';
 import { KEY_CHANGES_CHANNEL } from '../../src/features/access/key-cache.js';
 import { createAccessService } from '../../src/features/access/service.js';
+import { clusterScraper, type PrimaryChannel } from '../../src/http/cluster-metrics.js';
+import { createMetrics, installMetrics } from '../../src/http/metrics.js';
+import { installProblemHandlers } from '../../src/http/problem.js';
+import { enqueue } from '../../src/jobs/queue.js';
 import { TEST_DATABASE_URL, createTestDatabase, dialects } from '../helpers/db.js';
 
 const CLI = path.resolve('dist/cli.js');
@@ -51,17 +57,23 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 /** A GET on a connection of its own (no keep-alive), so the cluster may hand each to another worker. */
-function get(port: number, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+function getText(port: number, url: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | undefined; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: url, agent: false, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], text }));
     });
     req.on('error', reject);
     req.setTimeout(5000, () => req.destroy(new Error(`GET ${url} timed out`)));
   });
+}
+
+/** getText with the answer parsed as JSON. */
+async function get(port: number, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  const { status, text } = await getText(port, url, headers);
+  return { status, body: text ? JSON.parse(text) : undefined };
 }
 
 interface Spawned {
@@ -341,4 +353,155 @@ describe('dpp serve --workers', () => {
     },
     120_000,
   );
+});
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** The samples of a Prometheus text exposition (comments skipped). */
+function parseMetrics(text: string): Sample[] {
+  return text
+    .split('\n')
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+      if (!m) throw new Error(`unparsable exposition line: ${line}`);
+      const labels = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+      return { name: m[1]!, labels, value: Number(m[3]) };
+    });
+}
+
+/** The samples of `name` whose labels include `labels`. */
+const samplesOf = (samples: Sample[], name: string, labels: Record<string, string> = {}) =>
+  samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+
+describe('/metrics of a cluster', () => {
+  const TOKEN = 'cluster-metrics-token-0123456789';
+
+  it.runIf(postgres)(
+    'PostgreSQL, 2 workers: whichever worker is scraped, requests are summed over both, a database gauge is read once, process metrics are per worker',
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dpp-cluster-metrics-'));
+      const db = await freshSchema('clustermetrics');
+      const port = await freePort();
+      const primary = spawnCli(['serve', '--workers', '2'], { ...baseEnv(dir, port), DATABASE_URL: db.url, METRICS_TOKEN: TOKEN });
+      const database = await createDatabase({ databaseUrl: TEST_DATABASE_URL, pgSchema: db.schema, poolSize: 1 });
+      try {
+        await waitFor('the cluster', async () => ((await get(port, '/readyz')).status === 200 ? true : undefined), 90_000);
+        // Requests on connections of their own until both workers have served some (the second may still be starting).
+        const served = new Map<number, number>();
+        let sent = 0;
+        const until = Date.now() + 90_000;
+        while (served.size < 2 || sent < 20) {
+          if (Date.now() > until) throw new Error(`only worker(s) ${[...served.keys()]} answered ${sent} requests`);
+          const { status, body } = await get(port, '/healthz');
+          expect(status).toBe(200);
+          sent++;
+          served.set(body.worker, (served.get(body.worker) ?? 0) + 1);
+          if (served.size < 2) await new Promise((r) => setTimeout(r, 20));
+        }
+        expect([...served.keys()].sort()).toEqual([1, 2]);
+
+        // Jobs in a queue no worker runs: every worker reads the same 3 from the database.
+        const queue = 'cluster-metrics.test';
+        for (let n = 0; n < 3; n++) await enqueue(database.db, { queue, payload: { n } });
+
+        // The token is still required.
+        expect((await getText(port, '/metrics')).status).toBe(401);
+        // Each scrape on a new connection: the cluster hands them to the workers in turn, so both answer some.
+        for (let i = 0; i < 6; i++) {
+          const res = await getText(port, '/metrics', { authorization: `Bearer ${TOKEN}` });
+          expect(res.status, res.text).toBe(200);
+          expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);
+          const samples = parseMetrics(res.text);
+          // One series (no worker label), summed over both workers: every request sent, whoever served it.
+          const healthz = samplesOf(samples, 'dpp_http_requests_total', { route: '/healthz' });
+          expect(healthz).toEqual([{ name: 'dpp_http_requests_total', labels: { method: 'GET', route: '/healthz', status_code: '200' }, value: sent }]);
+          expect(samplesOf(samples, 'dpp_http_request_duration_seconds_count', { route: '/healthz' }).map((s) => s.value)).toEqual([sent]);
+          // Read from the shared database by both workers, reported once: 3, not 6.
+          expect(samplesOf(samples, 'dpp_job_queue_depth', { queue, state: 'queued' }).map((s) => s.value)).toEqual([3]);
+          // Per process: one series per worker.
+          for (const name of ['process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'dpp_db_pool_max_connections']) {
+            expect(
+              samplesOf(samples, name)
+                .map((s) => s.labels.worker)
+                .sort(),
+              name,
+            ).toEqual(['1', '2']);
+          }
+        }
+
+        primary.child.kill('SIGTERM');
+        expect(await primary.exited).toBe(0);
+      } finally {
+        if (primary.child.exitCode === null) primary.child.kill('SIGKILL');
+        await database.close();
+        await db.drop();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    240_000,
+  );
+
+  it('a worker whose primary does not answer (or answers an error) answers 503 problem+json, not a hang', async () => {
+    // A fake primary: silent, or answering the way cluster-metrics.ts's primary does.
+    let answer: ((ask: { id: number }) => object) | undefined;
+    let deliver: (message: unknown) => void = () => undefined;
+    const channel: PrimaryChannel = {
+      send(ask, callback) {
+        callback(null);
+        if (answer) setImmediate(() => deliver({ type: 'dpp:cluster-metrics:answer', id: ask.id, ...answer!(ask) }));
+      },
+      on: (_event, listener) => (deliver = listener),
+    };
+    const config = { metricsToken: TOKEN, metricsAllowUnauthenticated: false };
+    const app = Fastify();
+    installProblemHandlers(app, { bodyLimitBytes: 1024 });
+    const registry = new Registry();
+    installMetrics(app, config, { registry, extractionFinished: () => undefined, recordRequest: () => undefined, scrape: clusterScraper(200, channel) });
+    const scrape = () => app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+    try {
+      const started = Date.now();
+      const silent = await scrape();
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(silent.statusCode).toBe(503);
+      expect(silent.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(silent.json()).toMatchObject({ status: 503, code: 'unavailable' });
+      expect(silent.json().detail).toContain('did not answer within 200 ms');
+
+      answer = () => ({ error: 'Operation timed out.' });
+      const failed = await scrape();
+      expect(failed.statusCode).toBe(503);
+      expect(failed.json().detail).toContain('Operation timed out.');
+
+      answer = () => ({ metrics: 'dpp_up 1\n' });
+      const ok = await scrape();
+      expect(ok.statusCode).toBe(200);
+      expect(ok.body).toBe('dpp_up 1\n');
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it.runIf(sqlite)('one process (no cluster): no worker label, and the job gauges are read at each scrape', async () => {
+    const t = await createTestDatabase('sqlite');
+    try {
+      const metrics = createMetrics({ metricsToken: TOKEN, metricsAllowUnauthenticated: false }, t)!;
+      const queue = 'cluster-metrics.single';
+      await enqueue(t.db, { queue, payload: {} });
+      let samples = parseMetrics(await metrics.scrape());
+      expect(samplesOf(samples, 'dpp_job_queue_depth', { queue, state: 'queued' }).map((s) => s.value)).toEqual([1]);
+      expect(samples.some((s) => 'worker' in s.labels)).toBe(false);
+      expect(samplesOf(samples, 'process_start_time_seconds')).toHaveLength(1);
+      await enqueue(t.db, { queue, payload: {} });
+      samples = parseMetrics(await metrics.scrape());
+      expect(samplesOf(samples, 'dpp_job_queue_depth', { queue, state: 'queued' }).map((s) => s.value)).toEqual([2]);
+    } finally {
+      await t.dispose();
+    }
+  });
 });
