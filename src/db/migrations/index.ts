@@ -17,6 +17,7 @@ import { passportInstances } from './0016-passport-instances.js';
 import { passportSuccessors } from './0017-passport-successors.js';
 import { publicDocuments } from './0014-public-documents.js';
 import { registry } from './0015-registry.js';
+import { searchPrefixes } from './0018-search-prefixes.js';
 
 /** Static migration index, in order. Names are frozen once released. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -38,5 +39,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0015-registry': registry(),
     '0016-passport-instances': passportInstances(),
     '0017-passport-successors': passportSuccessors(),
+    '0018-search-prefixes': searchPrefixes(dialect),
   };
 }

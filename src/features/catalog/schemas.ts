@@ -26,9 +26,10 @@ export const ListResult = Type.Object({
       updated_at: Type.String(),
     }),
   ),
-  total: Type.Integer({ description: 'matching products; with a search, exact up to 10,000 (see total_is_estimate)' }),
+  total: Type.Integer({ description: 'matching products; with a search, exact up to 10,000 on SQLite and 2,000 on PostgreSQL (see total_is_estimate)' }),
   total_is_estimate: Type.Boolean({
-    description: 'true when a search matched more than 10,000 products: total is then a lower bound (counting every match of a common word would cost more than the page)',
+    description:
+      'true when a search matched more than the cap (10,000 on SQLite, 2,000 on PostgreSQL): total is then a lower bound (counting every match of a common word would cost more than the page)',
   }),
   page: Type.Integer(),
   per_page: Type.Integer(),
