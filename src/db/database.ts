@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { Dialect } from './dialect.js';
 import { registerPostgres } from './pg-direct.js';
 import { registerSqlite } from './sqlite-direct.js';
-import { startSqliteReader } from './sqlite-reader.js';
+import { startSqliteReaderPool } from './sqlite-reader.js';
 import { migrations } from './migrations/index.js';
 import type { Schema } from './schema.js';
 
@@ -55,6 +55,9 @@ export async function createDatabase(options: DatabaseOptions): Promise<Database
   return openSqlite(options.sqliteFile, options.sqliteMmapBytes ?? 0, options.sqliteReaderThread ?? false);
 }
 
+/** Reader threads beside the main one: two cores' worth of reads, and a long read does not block the short ones. */
+const SQLITE_READER_THREADS = 2;
+
 function openSqlite(file: string, mmapBytes: number, readerThread: boolean): Database {
   if (file !== ':memory:') {
     // The catalog, key hashes and documents are the organisations' data: only the service's own user
@@ -78,7 +81,7 @@ function openSqlite(file: string, mmapBytes: number, readerThread: boolean): Dat
   connection.pragma(`mmap_size = ${Math.max(0, Math.floor(mmapBytes))}`);
   const statements = withStatementCache(connection);
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) });
-  const reader = readerThread && file !== ':memory:' ? startSqliteReader(file, mmapBytes) : undefined;
+  const reader = readerThread && file !== ':memory:' ? startSqliteReaderPool(file, mmapBytes, SQLITE_READER_THREADS) : undefined;
   registerSqlite(db, connection, statements, reader);
   const database = wrap(db, 'sqlite');
   return {

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { CompiledQuery, type Compilable, type Kysely, type RawBuilder } from 'kysely';
 import { pgReadNow } from './pg-direct.js';
 import { sqliteReadNow, sqliteReadOffThread } from './sqlite-direct.js';
 
@@ -49,4 +49,16 @@ export function preparedQuery<DB, Row, Name extends string>(
     const result = await db.executeQuery<Row>(CompiledQuery.raw(query.sql, parameters) as CompiledQuery<Row>);
     return result.rows;
   };
+}
+
+/**
+ * Runs a read built with Kysely the way prepared reads run: on a SQLite reader thread when the
+ * database has one and no transaction is open (a first-time search can take milliseconds, which on
+ * the main thread would stop every other request), else through Kysely.
+ */
+export async function readRows<Row>(db: Db, query: Compilable<Row> | RawBuilder<Row>): Promise<Row[]> {
+  const compiled = 'isRawBuilder' in query ? query.compile(db as Kysely<any>) : query.compile();
+  const offThread = sqliteReadOffThread(db, compiled.sql, compiled.parameters);
+  if (offThread) return (await offThread) as Row[];
+  return (await db.executeQuery(compiled)).rows;
 }

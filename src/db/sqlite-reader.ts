@@ -15,6 +15,8 @@ import { startModuleWorker } from '../lib/module-worker.js';
  */
 export interface SqliteReader {
   readonly alive: boolean;
+  /** Reads posted and not yet answered. */
+  readonly pending: number;
   read(sql: string, parameters: readonly unknown[]): Promise<unknown[]>;
   close(): Promise<void>;
 }
@@ -49,6 +51,9 @@ export function startSqliteReader(file: string, mmapBytes: number): SqliteReader
     get alive() {
       return alive;
     },
+    get pending() {
+      return pending.size;
+    },
     read(sql, parameters) {
       if (!alive) return Promise.reject(new Error('The SQLite reader thread is closed.'));
       return new Promise((resolve, reject) => {
@@ -69,6 +74,33 @@ export function startSqliteReader(file: string, mmapBytes: number): SqliteReader
     async close() {
       alive = false;
       await worker?.terminate();
+    },
+  };
+}
+
+/**
+ * Reader threads behind one SqliteReader, each read posted to the live thread with the fewest
+ * pending reads: a slow read (a first-time search walking thousands of rows) then does not hold up
+ * the passport GETs queued behind it, and two reads use two cores. Alive while one thread is.
+ */
+export function startSqliteReaderPool(file: string, mmapBytes: number, threads: number): SqliteReader {
+  const readers = Array.from({ length: Math.max(1, threads) }, () => startSqliteReader(file, mmapBytes));
+  const live = () => readers.filter((r) => r.alive);
+  return {
+    get alive() {
+      return live().length > 0;
+    },
+    get pending() {
+      return readers.reduce((n, r) => n + r.pending, 0);
+    },
+    read(sql, parameters) {
+      const candidates = live();
+      if (candidates.length === 0) return Promise.reject(new Error('The SQLite reader threads are closed.'));
+      const idlest = candidates.reduce((a, b) => (b.pending < a.pending ? b : a));
+      return idlest.read(sql, parameters);
+    },
+    async close() {
+      await Promise.all(readers.map((r) => r.close()));
     },
   };
 }

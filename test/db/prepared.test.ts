@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { preparedQuery } from '../../src/db/prepared.js';
+import { preparedQuery, readRows } from '../../src/db/prepared.js';
 import type { Dialect } from '../../src/db/dialect.js';
 import type { Schema } from '../../src/db/schema.js';
-import { startSqliteReader } from '../../src/db/sqlite-reader.js';
+import { startSqliteReader, startSqliteReaderPool } from '../../src/db/sqlite-reader.js';
 import { createTestDatabase, dialects, type TestDatabase } from '../helpers/db.js';
 
 const nameOf = preparedQuery((db: Kysely<Schema>, param: (name: 'id') => string) => db.selectFrom('organisations').select(['name']).where('id', '=', param('id')));
@@ -81,6 +81,35 @@ describe.runIf(dialects.includes('sqlite'))('SQLite reader thread', () => {
     await t.db.transaction().execute(async (trx) => {
       expect(await markers(trx, {})).toEqual([{ n: 0 }]);
     });
+  });
+
+  it('runs Kysely-built reads (readRows) the same way: off the main thread outside a transaction, through it inside one', async () => {
+    const count = () => readRows(t.db, sql<{ n: number }>`select count(*) as n from temp.main_connection_marker`);
+    await expect(count()).rejects.toThrow('no such table: temp.main_connection_marker');
+    await t.db.transaction().execute(async (trx) => {
+      expect(await readRows(trx, sql<{ n: number }>`select count(*) as n from temp.main_connection_marker`)).toEqual([{ n: 0 }]);
+    });
+    expect(await readRows(t.db, t.db.selectFrom('organisations').select('id').where('id', '=', 'none'))).toEqual([]);
+  });
+
+  it('sends each read to the idlest of its threads, so a slow read does not hold up a quick one', async () => {
+    const pool = startSqliteReaderPool(t.file!, 0, 2);
+    try {
+      // Both threads started (the second read finds the first thread busy).
+      await Promise.all([pool.read('select 1', []), pool.read('select 1', [])]);
+      let slowDone = false;
+      const slow = pool.read('with recursive c(x) as (select 1 union all select x + 1 from c where x < 5000000) select count(*) as n from c', []).then((rows) => {
+        slowDone = true;
+        return rows;
+      });
+      expect(await pool.read('select 41 + 1 as n', [])).toEqual([{ n: 42 }]);
+      expect(slowDone).toBe(false);
+      expect(pool.pending).toBe(1);
+      expect(await slow).toEqual([{ n: 5_000_000 }]);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.alive).toBe(false);
   });
 
   it('sees every commit made before the read was asked for', async () => {

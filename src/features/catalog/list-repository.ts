@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { hasDppCondition, type Dialect } from '../../db/dialect.js';
+import { readRows } from '../../db/prepared.js';
 import type { Schema } from '../../db/schema.js';
 import { INDEXED_PREFIX_LENGTHS } from '../../db/migrations/0018-search-prefixes.js';
 
@@ -33,9 +34,12 @@ export const SEARCH_PLAN: Record<Dialect, { exactUpTo: number; sortUpTo: number 
  * organisation. Both ends of the organisation index, so two seeks.
  */
 async function soleOwner(db: Db, orgId: string): Promise<boolean> {
-  const r = await sql<{ sole: number }>`
-    select (select min(org_id) from products) = ${orgId} and (select max(org_id) from products) = ${orgId} as sole`.execute(db);
-  return Number(r.rows[0]?.sole) === 1;
+  const [r] = await readRows(
+    db,
+    sql<{ sole: number }>`
+    select (select min(org_id) from products) = ${orgId} and (select max(org_id) from products) = ${orgId} as sole`,
+  );
+  return Number(r?.sole) === 1;
 }
 
 /** SQL for the DPP product list: filters, title search on either dialect, capped totals. */
@@ -59,17 +63,17 @@ export function createListRepository(db: Db, dialect: Dialect, plan = SEARCH_PLA
   async function countUpTo(orgId: string, filter: ListFilter, cap: number): Promise<number> {
     const words = filter.search && 'words' in filter.search ? filter.search.words : undefined;
     if (dialect === 'sqlite' && words && filter.hasDpp === undefined && !filter.dppStatus && (await soleOwner(db, orgId))) {
-      const r = await sql<{ n: number }>`select count(*) as n from (select rowid from products_fts where products_fts match ${ftsMatch(words)} limit ${cap + 1})`.execute(db);
-      return Number(r.rows[0]!.n);
+      const [r] = await readRows(db, sql<{ n: number }>`select count(*) as n from (select rowid from products_fts where products_fts match ${ftsMatch(words)} limit ${cap + 1})`);
+      return Number(r!.n);
     }
     const matches = filtered(orgId, filter, 'index')
       .select(sql<number>`1`.as('one'))
       .limit(cap + 1);
-    const r = await db
-      .selectFrom(matches.as('m'))
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(r.n);
+    const [r] = await readRows(
+      db,
+      db.selectFrom(matches.as('m')).select((eb) => eb.fn.countAll<string | number>().as('n')),
+    );
+    return Number(r!.n);
   }
 
   const listColumns = ['products.id', 'products.title', 'products.ean', 'products.dpp_status', 'products.updated_at'] as const;
@@ -92,16 +96,18 @@ export function createListRepository(db: Db, dialect: Dialect, plan = SEARCH_PLA
         // than walking the list order in the hope of meeting the few matches early.
         const matches = filtered(orgId, filter, 'index').select(listColumns);
         const fetched = dialect === 'postgres' ? db.selectFrom(matches.offset(0).as('products')).selectAll() : matches;
-        const items = await fetched.orderBy('products.updated_at', 'desc').orderBy('products.id', 'desc').limit(limit).offset(offset).execute();
+        const items = await readRows(db, fetched.orderBy('products.updated_at', 'desc').orderBy('products.id', 'desc').limit(limit).offset(offset));
         return { items, total, totalIsEstimate };
       }
-      const items = await filtered(orgId, filter, words ? 'walk' : 'none')
-        .select(listColumns)
-        .orderBy('products.updated_at', 'desc')
-        .orderBy('products.id', 'desc')
-        .limit(limit)
-        .offset(offset)
-        .execute();
+      const items = await readRows(
+        db,
+        filtered(orgId, filter, words ? 'walk' : 'none')
+          .select(listColumns)
+          .orderBy('products.updated_at', 'desc')
+          .orderBy('products.id', 'desc')
+          .limit(limit)
+          .offset(offset),
+      );
       return { items, total, totalIsEstimate };
     },
 
