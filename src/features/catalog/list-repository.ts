@@ -125,11 +125,16 @@ function ftsMatch(words: string[]): string {
   return words.map((w) => `"${w.replaceAll('"', '')}"*`).join(' ');
 }
 
-/** Words as a PostgreSQL tsquery: one of 2 to 6 letters is an indexed prefix (migration 0018), a longer one a prefix match. */
+/**
+ * Words as a PostgreSQL tsquery, written as lexemes (no text-search parser, as the stored vector is
+ * built: migration 0018): one of 2 to 10 letters is an indexed prefix, any other a prefix match.
+ * Words hold only letters and digits (foldForSearch), so nothing needs quoting inside the quotes.
+ */
 function tsQuery(words: string[]): string {
+  const [shortest, longest] = [INDEXED_PREFIX_LENGTHS[0], INDEXED_PREFIX_LENGTHS.at(-1)!];
   return words
     .map((w) => w.replace(/[^\p{L}\p{N}]/gu, ''))
-    .map((w) => (w.length >= INDEXED_PREFIX_LENGTHS[0] && w.length <= INDEXED_PREFIX_LENGTHS.at(-1)! ? w : `${w}:*`))
+    .map((w) => (w.length >= shortest && w.length <= longest ? `'${w}'` : `'${w}':*`))
     .join(' & ');
 }
 
@@ -139,7 +144,7 @@ function tsQuery(words: string[]): string {
  */
 function indexedMatch(dialect: Dialect, words: string[]) {
   if (dialect === 'sqlite') return sql<boolean>`products.rowid in (select rowid from products_fts where products_fts match ${ftsMatch(words)})`;
-  return sql<boolean>`products.search_vector @@ to_tsquery('simple', ${tsQuery(words)})`;
+  return sql<boolean>`products.search_vector @@ ${tsQuery(words)}::tsquery`;
 }
 
 /**
@@ -153,7 +158,7 @@ function rowMatch(dialect: Dialect, words: string[]) {
     const each = words.map((w) => sql`instr(' ' || products.search_text, ${` ${w}`}) > 0`);
     return sql<boolean>`(${sql.join(each, sql` and `)})`;
   }
-  return sql<boolean>`coalesce(products.search_vector @@ to_tsquery('simple', ${tsQuery(words)}), false)`;
+  return sql<boolean>`coalesce(products.search_vector @@ ${tsQuery(words)}::tsquery, false)`;
 }
 
 export type ListRepository = ReturnType<typeof createListRepository>;
