@@ -96,6 +96,28 @@ export function createMetrics(
     buckets: LATENCY_BUCKETS,
     registers,
   });
+  const pool = poolOf(database.db as never);
+  if (pool) {
+    // Each process has its own pool: per worker in a cluster (sum() them in PromQL for the cluster's).
+    // Registered before the job gauges: prom-client collects in registration order, so the pool is
+    // read before the scrape's own queue query asks it for a connection.
+    const poolGauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        labelNames: perWorker ? ['worker'] : [],
+        collect() {
+          if (perWorker) this.set(perWorker, read());
+          else this.set(read());
+        },
+      });
+    poolGauge('dpp_db_pool_connections', 'PostgreSQL connections the pool holds open.', () => pool.totalCount);
+    poolGauge('dpp_db_pool_idle_connections', 'PostgreSQL connections of the pool idle.', () => pool.idleCount);
+    poolGauge('dpp_db_pool_waiting_clients', 'Queries waiting for a free PostgreSQL connection.', () => pool.waitingCount);
+    poolGauge('dpp_db_pool_max_connections', 'Connections the PostgreSQL pool may open at most.', () => pool.options.max ?? 10);
+  }
+
   // The job gauges are read from the database as they are collected, so that a worker's answer to
   // the primary (prom-client collects the registry itself there) is as fresh as a scrape's. Every
   // worker reads the same table, so in a cluster the first reading is the cluster's ('sum' would
@@ -131,26 +153,6 @@ export function createMetrics(
     labelNames: ['collector'] as const,
     registers,
   });
-
-  const pool = poolOf(database.db as never);
-  if (pool) {
-    // Each process has its own pool: per worker in a cluster (sum() them in PromQL for the cluster's).
-    const poolGauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        labelNames: perWorker ? ['worker'] : [],
-        collect() {
-          if (perWorker) this.set(perWorker, read());
-          else this.set(read());
-        },
-      });
-    poolGauge('dpp_db_pool_connections', 'PostgreSQL connections the pool holds open.', () => pool.totalCount);
-    poolGauge('dpp_db_pool_idle_connections', 'PostgreSQL connections of the pool idle.', () => pool.idleCount);
-    poolGauge('dpp_db_pool_waiting_clients', 'Queries waiting for a free PostgreSQL connection.', () => pool.waitingCount);
-    poolGauge('dpp_db_pool_max_connections', 'Connections the PostgreSQL pool may open at most.', () => pool.options.max ?? 10);
-  }
 
   for (const provider of ['rules', 'openai', 'anthropic']) {
     // Known series start at 0, so rate() and absence alerts work before the first extraction.
