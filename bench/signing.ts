@@ -22,6 +22,7 @@ import { sql } from 'kysely';
 import { toUntpCredential } from '../src/features/export/untp.js';
 import { createComplianceService } from '../src/features/passports/service.js';
 import type { PassportView } from '../src/features/passports/views.js';
+import { COMPLETE_PASSPORT as COMPLETE } from '../test/helpers/fixtures.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string) => {
@@ -31,19 +32,6 @@ const opt = (name: string) => {
 const RUNS = Number(opt('runs') ?? 1000);
 const databaseUrl = opt('database-url');
 const BASE = 'https://dpp.example.test';
-
-const COMPLETE = {
-  manufacturer: 'Ma Marque',
-  country_of_origin: 'fr',
-  materials: [
-    { name: 'Acier inoxydable', percentage: 80 },
-    { name: 'Plastique recyclé', percentage: 20 },
-  ],
-  carbon_footprint_kg: 2.5,
-  recyclability_score: 'a',
-  certifications: ['CE', 'RoHS'],
-  end_of_life_instructions: 'Recyclable via collecte sélective.',
-};
 
 const stats = (ms: number[]) => {
   const sorted = [...ms].sort((a, b) => a - b);

@@ -11,6 +11,11 @@ export function foldForSearch(text: string): string {
     .trim();
 }
 
+/** Lower case, accents removed, letters and digits only: "RoHS  2011/65/EU," and "rohs 2011/65/eu" meet. */
+export function foldToKey(text: string): string {
+  return foldForSearch(text).replaceAll(' ', '');
+}
+
 /** Whitespace and invisible format characters (zero-width space and joiners, word joiner, BOM, soft hyphen). */
 const INVISIBLE_ONLY = /^[\s\p{Cf}]*$/u;
 

@@ -13,6 +13,7 @@ import { orgDid, serviceDid } from '../../src/features/credentials/did.js';
 import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { createTestDatabase, dialects } from '../helpers/db.js';
+import { COMPLETE_PASSPORT as COMPLETE } from '../helpers/fixtures.js';
 
 const BASE = 'https://dpp.example.test';
 
@@ -20,18 +21,6 @@ const BASE = 'https://dpp.example.test';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 const untpSchema = JSON.parse(readFileSync(new URL('../../../shared/standards/untp-dpp-0.6.0/schema.json', import.meta.url), 'utf8')) as object;
 const validateUntp = addFormats(new Ajv2020({ strict: false, allErrors: true })).compile(untpSchema);
-const COMPLETE = {
-  manufacturer: 'Ma Marque',
-  country_of_origin: 'fr',
-  materials: [
-    { name: 'Acier inoxydable', percentage: 80 },
-    { name: 'Plastique recyclé', percentage: 20 },
-  ],
-  carbon_footprint_kg: 2.5,
-  recyclability_score: 'a',
-  certifications: ['ce', 'ROHS'],
-  end_of_life_instructions: 'Recyclable via collecte sélective.',
-};
 
 /** RFC 8785 (JCS) for JSON data (strings, finite numbers, booleans, null, arrays, objects), written here independently of the service's. */
 function jcs(value: unknown): string {

@@ -1,19 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { dialects } from '../helpers/db.js';
-
-const COMPLETE = {
-  manufacturer: 'Ma Marque',
-  country_of_origin: 'fr',
-  materials: [
-    { name: 'Acier inoxydable', percentage: 80 },
-    { name: 'Plastique recyclé', percentage: 20 },
-  ],
-  carbon_footprint_kg: 2.5,
-  recyclability_score: 'a',
-  certifications: ['ce', 'ROHS'],
-  end_of_life_instructions: 'Recyclable via collecte sélective.',
-};
+import { COMPLETE_PASSPORT as COMPLETE } from '../helpers/fixtures.js';
 
 describe.each(dialects)('passports (%s)', (dialect) => {
   let t: TestApp;

@@ -22,6 +22,20 @@ export const FULL_PASSPORT = {
   end_of_life_instructions: 'Recyclable via collecte sélective.',
 };
 
+/** A complete passport written as clients send it: lower-case codes the service normalises (FR, A, CE, RoHS). */
+export const COMPLETE_PASSPORT = {
+  manufacturer: 'Ma Marque',
+  country_of_origin: 'fr',
+  materials: [
+    { name: 'Acier inoxydable', percentage: 80 },
+    { name: 'Plastique recyclé', percentage: 20 },
+  ],
+  carbon_footprint_kg: 2.5,
+  recyclability_score: 'a',
+  certifications: ['ce', 'ROHS'],
+  end_of_life_instructions: 'Recyclable via collecte sélective.',
+};
+
 // jsqr is CommonJS with a default export.
 const jsQR = ((jsQRModule as unknown as { default?: typeof jsQRModule }).default ?? jsQRModule) as unknown as typeof import('jsqr').default;
 

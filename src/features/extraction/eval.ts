@@ -22,6 +22,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { foldToKey } from '../../lib/text.js';
 import { normaliseCertification, normaliseCountry, normaliseEnergyClass, normaliseWeeeCategory } from '../passports/vocabulary.js';
 import { FIELD_NAMES, type ExtractionResult, type FieldName } from './fields.js';
 import { extractWithRules } from './rules/index.js';
@@ -77,13 +78,6 @@ export const KEY_FIELDS = ['ce_marked', 'rohs_compliant', 'reach_compliant', 'we
 
 const LIST_FIELDS = new Set<FieldName>(['certifications', 'directives', 'standards', 'materials']);
 
-const fold = (s: string) =>
-  s
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]/gu, '');
-
 /** The expected value of a field from a label record; null = the document does not say; undefined = not labelled. */
 export function expectedValue(fields: Record<string, unknown>, name: FieldName): unknown {
   const weee = fields.weee as { mentioned?: boolean; category?: string | null } | undefined;
@@ -117,15 +111,15 @@ type Matcher = (expected: unknown, extracted: unknown) => boolean;
 
 const directiveKey = (s: string) => {
   const act = parseAct(s);
-  return act ? actKey(act) : fold(s);
+  return act ? actKey(act) : foldToKey(s);
 };
 const certificationMatch = (expected: string, extracted: string) => {
-  const label = fold(normaliseCertification(expected.replace(/\(.*$/, '').trim()));
-  const value = fold(extracted);
+  const label = foldToKey(normaliseCertification(expected.replace(/\(.*$/, '').trim()));
+  const value = foldToKey(extracted);
   return label === value || label.startsWith(value);
 };
 const materialMatch = (e: { name: string; percentage: number }, x: { name: string; percentage: number }) =>
-  (fold(e.name).includes(fold(x.name)) || fold(x.name).includes(fold(e.name))) && Math.abs(e.percentage - x.percentage) <= 0.5;
+  (foldToKey(e.name).includes(foldToKey(x.name)) || foldToKey(x.name).includes(foldToKey(e.name))) && Math.abs(e.percentage - x.percentage) <= 0.5;
 
 const ITEM_MATCHERS: Partial<Record<FieldName, Matcher>> = {
   directives: (e, x) => directiveKey(String(e)) === directiveKey(String(x)),
@@ -137,7 +131,7 @@ const ITEM_MATCHERS: Partial<Record<FieldName, Matcher>> = {
 const SCALAR_MATCHERS: Partial<Record<FieldName, Matcher>> = {
   manufacturer: (e, x) => containsEitherWay(String(e), String(x)),
   product_name: (e, x) => containsEitherWay(String(e), String(x)),
-  model: (e, x) => fold(String(e)) === fold(String(x)),
+  model: (e, x) => foldToKey(String(e)) === foldToKey(String(x)),
   country_of_origin: (e, x) => (normaliseCountry(String(e)) ?? countryCode(String(e))) === String(x),
   energy_class: (e, x) => normaliseEnergyClass(String(e)) === x,
   weee_category: (e, x) => normaliseWeeeCategory(String(e)) === x,
@@ -145,8 +139,8 @@ const SCALAR_MATCHERS: Partial<Record<FieldName, Matcher>> = {
 };
 
 function containsEitherWay(a: string, b: string): boolean {
-  const x = fold(a);
-  const y = fold(b);
+  const x = foldToKey(a);
+  const y = foldToKey(b);
   return x !== '' && y !== '' && (x.includes(y) || y.includes(x));
 }
 

@@ -19,6 +19,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Anthropic } from '@anthropic-ai/sdk';
 import { AppError, errors } from '../../errors.js';
+import { isObject, looseNumber } from '../../lib/loose-json.js';
+import { foldToKey } from '../../lib/text.js';
 import { askAnthropicForTool, askOpenAiForJson } from '../extraction/llm/calls.js';
 import { lazyAnthropicClient, lazyOpenAiClient } from '../extraction/llm/clients.js';
 import { ProviderError, ProviderFailure } from '../extraction/llm/errors.js';
@@ -273,27 +275,10 @@ export function buildGenerationPrompt(context: GenerationContext, options: { max
 // Checking the answer
 // ---------------------------------------------------------------------------------------------
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Lower case, letters and digits only. */
-function fold(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, '');
-}
-
 function toText(v: unknown, max = MAX_TEXT): string | undefined {
   if (typeof v !== 'string') return undefined;
   const s = cleanPageText(v).replace(/\s+/g, ' ').trim();
   return s && s.length <= max ? s : undefined;
-}
-
-function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'string' && /^\s*-?\d+(?:\.\d+)?\s*%?\s*$/.test(v)) return Number.parseFloat(v);
-  return undefined;
 }
 
 /** Every number the data states (decimal commas read as points). */
@@ -318,10 +303,10 @@ export function cleanGenerationAnswer(answer: unknown, data: string, lang: GenLa
       `${provider} answered with ${Array.isArray(answer) ? 'an array' : typeof answer} instead of an object of passport fields`,
     );
   }
-  const folded = fold(data);
+  const folded = foldToKey(data);
   const numbers = numbersIn(data);
   const stated = (n: number) => numbers.some((x) => near(x, n) || near(x * 1000, n));
-  const mentioned = (text: string) => fold(text).length > 0 && folded.includes(fold(text));
+  const mentioned = (text: string) => foldToKey(text).length > 0 && folded.includes(foldToKey(text));
 
   const checks: Record<LlmField, (v: unknown) => Check> = {
     manufacturer: (v) => {
@@ -338,7 +323,7 @@ export function cleanGenerationAnswer(answer: unknown, data: string, lang: GenLa
       const out: Material[] = [];
       for (const m of v) {
         const name = isObject(m) ? toText(m.name, 100) : undefined;
-        const percentage = isObject(m) ? toNumber(m.percentage) : undefined;
+        const percentage = isObject(m) ? looseNumber(m.percentage) : undefined;
         if (!name || percentage === undefined || percentage < 0 || percentage > 100) return { reason: 'each material needs a name and a percentage from 0 to 100' };
         if (!stated(percentage)) return { reason: `the percentage ${percentage} of "${name}" is not in the sources` };
         out.push({ name, percentage });
@@ -346,7 +331,7 @@ export function cleanGenerationAnswer(answer: unknown, data: string, lang: GenLa
       return { value: out };
     },
     carbon_footprint_kg: (v) => {
-      const n = toNumber(v);
+      const n = looseNumber(v);
       if (n === undefined || n < 0) return { reason: `${JSON.stringify(v)?.slice(0, 40)} is not a number ≥ 0` };
       return stated(n) ? { value: n } : { reason: `${n} is not in the sources` };
     },

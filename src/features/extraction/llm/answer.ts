@@ -13,6 +13,8 @@
  * - An answer that is not an object, or whose every field is invalid, is an `invalid_response`.
  */
 import { Ajv, type ValidateFunction } from 'ajv';
+import { isObject, looseNumber } from '../../../lib/loose-json.js';
+import { foldToKey } from '../../../lib/text.js';
 import { normaliseCertifications, normaliseCountry, normaliseEnergyClass, normaliseWeeeCategory } from '../../passports/vocabulary.js';
 import { EXTRACTION_RESULT_SCHEMA, FIELD_NAMES, MAX_SNIPPET_LENGTH, type Evidence, type ExtractionResult, type FieldName, type Material } from '../fields.js';
 import { canonicalAct, parseAct } from '../rules/legal-acts.js';
@@ -35,14 +37,6 @@ export interface CleanedAnswer {
   result: ExtractionResult;
   /** Fields (or keys) left out, and why. */
   dropped: Array<{ field: string; reason: string }>;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v === 'string' && /^\s*-?\d+(?:\.\d+)?\s*%?\s*$/.test(v)) return Number.parseFloat(v);
-  return undefined;
 }
 
 function toBoolean(v: unknown): boolean | undefined {
@@ -96,7 +90,7 @@ const normalisers: Record<FieldName, (v: unknown) => unknown> = {
   model: toText,
   country_of_origin: (v) => (typeof v === 'string' ? (normaliseCountry(v) ?? countryCode(v.trim())) : undefined),
   carbon_footprint_kg: (v) => {
-    const n = toNumber(v);
+    const n = looseNumber(v);
     return n !== undefined && n >= 0 ? n : undefined;
   },
   materials: (v) => {
@@ -105,21 +99,12 @@ const normalisers: Record<FieldName, (v: unknown) => unknown> = {
     for (const m of v) {
       if (!isObject(m)) continue;
       const name = toText(m.name);
-      const percentage = toNumber(m.percentage);
+      const percentage = looseNumber(m.percentage);
       if (name && percentage !== undefined && percentage >= 0 && percentage <= 100) out.push({ name, percentage });
     }
     return nonEmpty(out);
   },
 };
-
-/** Lower case, letters and digits only: "RoHS  2011/65/EU," and "rohs 2011/65/eu" meet. */
-function fold(text: string): string {
-  return text
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, '');
-}
 
 /** Cuts a snippet to the schema's limit without splitting a surrogate pair. */
 function cutSnippet(text: string): string {
@@ -144,11 +129,11 @@ function groundEvidence(raw: unknown, folded: string[]): Evidence[] {
     const snippet = cutSnippet(item.snippet);
     const parts = snippet
       .split(/\.{3,}|…/)
-      .map(fold)
+      .map(foldToKey)
       .filter((p) => p.length > 0);
     if (parts.length === 0) continue;
     const onPage = (i: number) => parts.every((p) => folded[i]!.includes(p));
-    const stated = toNumber(item.page);
+    const stated = looseNumber(item.page);
     const statedIndex = stated !== undefined && Number.isInteger(stated) ? stated - 1 : -1;
     const index = statedIndex >= 0 && statedIndex < folded.length && onPage(statedIndex) ? statedIndex : folded.findIndex((_, i) => onPage(i));
     if (index < 0) continue;
@@ -166,7 +151,7 @@ export function cleanAnswer(answer: unknown, doc: TextDocument, provider: string
   if (!isObject(answer)) {
     throw new ProviderFailure(provider, 'invalid_response', `${provider} answered with ${Array.isArray(answer) ? 'an array' : typeof answer} instead of an object of fields`);
   }
-  const folded = doc.pages.map(fold);
+  const folded = doc.pages.map(foldToKey);
   const result: Record<string, unknown> = {};
   const dropped: CleanedAnswer['dropped'] = [];
   let stated = 0;
@@ -187,7 +172,7 @@ export function cleanAnswer(answer: unknown, doc: TextDocument, provider: string
       dropped.push({ field: name, reason: `value ${JSON.stringify(raw.value)?.slice(0, 80)} is not a valid ${name}` });
       continue;
     }
-    const stated01 = toNumber(raw.confidence);
+    const stated01 = looseNumber(raw.confidence);
     if (stated01 === undefined) {
       dropped.push({ field: name, reason: 'confidence is not a number' });
       continue;
